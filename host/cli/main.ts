@@ -1,0 +1,88 @@
+/**
+ * procflow's command line: check, trace, run. Errors from the catalog are
+ * printed as "CODE: message" (never a stack trace) with exit code 2.
+ */
+import { parseArgs } from 'node:util';
+import { ERRORS, isProcflowError, ProcflowError } from '../errors.js';
+import { createLogger } from '../log.js';
+import { parseDuration, parseHookMode } from './args.js';
+import { formatCheck, runCheck } from './check.js';
+import { runAgent } from './run.js';
+import { runTrace } from './trace.js';
+
+const HELP = `procflow — which program opened every connection on this host
+
+Usage:
+  procflow check [--json] [--hooks auto|tracepoint|kprobe]
+      Report kernel, BTF, capabilities, PID namespace and the hook chosen for
+      each logical hook (or the kernel's refusal). Exit 0 when exec capture works.
+  procflow trace [--json] [--duration D] [--hooks H] [--redact] [--args-cap N]
+      Stream exec, exit and socket events as they arrive. Root-only local
+      diagnostic: it prints RAW process arguments, secrets included, unless
+      --redact applies the default redaction. --json writes one object per
+      line on stdout (docs/trace-events.schema.json); logs go to stderr.
+  procflow run [--hooks H] [--args-cap N] [--interval D] [--duration D]
+      Run the agent (default command of npm start).
+
+Needs root, or CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN, and Linux 5.17+ with BTF.
+`;
+
+/** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const log = createLogger();
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        hooks: { type: 'string' },
+        duration: { type: 'string' },
+        interval: { type: 'string' },
+        redact: { type: 'boolean', default: false },
+        'args-cap': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    const command = positionals[0] ?? 'help';
+    if (values.help || command === 'help') {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const hooks = parseHookMode(values.hooks);
+    const argsCap = values['args-cap'] === undefined ? undefined : Number(values['args-cap']);
+    if (argsCap !== undefined && !Number.isInteger(argsCap)) {
+      throw new ProcflowError(ERRORS.CONFIG_INVALID, { field: '--args-cap', reason: `"${values['args-cap']}" is not an integer`, fix: 'Give a byte count, e.g. --args-cap 4096.' });
+    }
+    switch (command) {
+      case 'check': {
+        const report = runCheck({ hooks, argsCap }, log);
+        process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatCheck(report)}\n`);
+        return report.ok ? 0 : 1;
+      }
+      case 'trace':
+        return await runTrace({
+          json: values.json, hooks, redact: values.redact, argsCap,
+          durationMs: values.duration ? parseDuration(values.duration, '--duration') : undefined,
+        }, log);
+      case 'run':
+        return await runAgent({
+          hooks, argsCap,
+          intervalMs: values.interval ? parseDuration(values.interval, '--interval') : undefined,
+          durationMs: values.duration ? parseDuration(values.duration, '--duration') : undefined,
+        }, log);
+      default:
+        throw new ProcflowError(ERRORS.USAGE, { reason: `Unknown command "${command}"` });
+    }
+  } catch (err) {
+    if (isProcflowError(err)) {
+      process.stderr.write(`procflow: ${err.code}: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`procflow: PROCFLOW_E_USAGE: ${err.message}. Run \`procflow --help\` for usage.\n`);
+      return 2;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The catalog of procflow's errors. Every error an operator can meet has a
+ * stable code (`PROCFLOW_E_*`) and a message that says how to fix it; kernel
+ * feature errors name the feature and the minimum kernel that has it.
+ * docs/errors.md lists them all (a test keeps the two in step).
+ */
+
+/** One catalog entry: a stable code and a message template ({name} placeholders). */
+export interface ErrorSpec {
+  readonly code: string;
+  readonly message: string;
+}
+
+function spec<C extends string>(code: C, message: string): ErrorSpec & { code: C } {
+  return { code, message };
+}
+
+/** Every error procflow reports, by code. */
+export const ERRORS = {
+  NOT_ROOT: spec(
+    'PROCFLOW_E_NOT_ROOT',
+    'procflow needs root or the capabilities CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN (missing: {missing}). Run it with sudo, or grant them: setcap cap_bpf,cap_perfmon,cap_net_admin+ep "$(command -v node)"; in a container add --cap-add BPF,PERFMON,NET_ADMIN and --security-opt seccomp=unconfined.',
+  ),
+  NO_BTF: spec(
+    'PROCFLOW_E_NO_BTF',
+    'Kernel BTF (/sys/kernel/btf/vmlinux) is missing: procflow\'s CO-RE programs need a kernel built with CONFIG_DEBUG_INFO_BTF=y (Linux 5.2+; every Debian, Ubuntu 20.10+, RHEL 8.2+ kernel has it). Install your distribution\'s standard kernel.',
+  ),
+  KERNEL_TOO_OLD: spec(
+    'PROCFLOW_E_KERNEL_TOO_OLD',
+    'Kernel {version} lacks {feature}, which procflow needs (Linux {min}+). Upgrade the kernel to {min} or newer.',
+  ),
+  BPF_OBJECT_MISSING: spec(
+    'PROCFLOW_E_BPF_OBJECT_MISSING',
+    'The compiled BPF object {path} is missing. Build it with `npm run build:bpf` (needs: apt-get install clang libbpf-dev bpftool).',
+  ),
+  LIBBPF_MISSING: spec(
+    'PROCFLOW_E_LIBBPF_MISSING',
+    'libbpf.so.1 could not be loaded ({reason}). Install it: apt-get install libbpf1 (Debian 12+, Ubuntu 22.04+).',
+  ),
+  BPF_OPEN: spec('PROCFLOW_E_BPF_OPEN', 'Opening the BPF object {path} failed: {reason}. Rebuild it with `npm run build:bpf`.'),
+  BPF_LOAD: spec(
+    'PROCFLOW_E_BPF_LOAD',
+    'The kernel refused to load BPF program {program}: {reason}. {hint}',
+  ),
+  HOOK_ATTACH: spec(
+    'PROCFLOW_E_HOOK_ATTACH',
+    'No variant of hook {hook} could be attached ({reasons}). Run `procflow check` to see each hook\'s refusal; try --hooks auto.',
+  ),
+  EXEC_HOOK_MISSING: spec(
+    'PROCFLOW_E_EXEC_HOOK_MISSING',
+    'Exec capture is not available: {reason}. Short-lived processes cannot be attributed without it; see `procflow check`.',
+  ),
+  RINGBUF_MAP: spec('PROCFLOW_E_RINGBUF_MAP', 'Mapping the BPF ring buffer failed: {reason}. Raise the memory limit of procflow\'s cgroup or lower ringBufferSize.'),
+  CGROUP2_MISSING: spec(
+    'PROCFLOW_E_CGROUP2_MISSING',
+    'No cgroup2 mount found: UDP peer capture through cgroup sock_addr hooks needs one (Linux 4.10+). Mount it: mount -t cgroup2 none /sys/fs/cgroup/unified.',
+  ),
+  TRACEFS_MISSING: spec(
+    'PROCFLOW_E_TRACEFS_MISSING',
+    'tracefs is not mounted and could not be mounted ({reason}): classic tracepoints and kprobes need it. Mount it: mount -t tracefs nodev /sys/kernel/tracing.',
+  ),
+  CONFIG_INVALID: spec('PROCFLOW_E_CONFIG_INVALID', 'Invalid setting {field}: {reason}. {fix}'),
+  USAGE: spec('PROCFLOW_E_USAGE', '{reason}. Run `procflow --help` for usage.'),
+  ITER: spec('PROCFLOW_E_ITER', 'Running BPF iterator {program} failed: {reason}. Iterators need Linux 5.8+.'),
+} as const;
+
+/** A code from the catalog. */
+export type ErrorCode = (typeof ERRORS)[keyof typeof ERRORS]['code'];
+
+/** An error from the catalog: `code` is stable, `message` tells the fix. */
+export class ProcflowError extends Error {
+  readonly code: ErrorCode;
+  readonly params: Readonly<Record<string, string | number>>;
+
+  constructor(entry: ErrorSpec, params: Record<string, string | number> = {}, options?: { cause?: unknown }) {
+    super(format(entry.message, params), options);
+    this.name = 'ProcflowError';
+    this.code = entry.code as ErrorCode;
+    this.params = params;
+  }
+}
+
+function format(template: string, params: Record<string, string | number>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => (key in params ? String(params[key]) : whole));
+}
+
+/** True when `err` is a catalogued procflow error. */
+export function isProcflowError(err: unknown): err is ProcflowError {
+  return err instanceof ProcflowError;
+}
