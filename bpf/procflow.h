@@ -2,7 +2,7 @@
 /*
  * procflow.h — the one contract for every record that crosses the ring buffer.
  *
- * Included by the BPF programs (bpf/*.bpf.c) and mirrored by the TypeScript
+ * Included by the BPF programs (bpf/ *.bpf.c) and mirrored by the TypeScript
  * decoder (host/sources/bpf/layout.ts); test/sources/bpf/layout.test.ts checks
  * every size and offset below against the compiled object's BTF.
  *
@@ -17,7 +17,7 @@
 /* Longest executable path kept; longer paths are cut and flagged. */
 #define PF_PATH_MAX 4096
 /* Upper bound of the configurable argv cap (the `args_cap` setting). */
-#define PF_ARGS_MAX 32768
+#define PF_ARGS_MAX 16384 /* scratch must stay under the 32 KiB per-CPU value limit */
 #define PF_ARGS_CAP_DEFAULT 4096
 /* Directory depth walked when resolving the executable path. */
 #define PF_PATH_DEPTH_MAX 128

@@ -15,7 +15,7 @@ export interface StructLayout {
 
 export const PF_COMM_LEN = 16;
 export const PF_PATH_MAX = 4096;
-export const PF_ARGS_MAX = 32768;
+export const PF_ARGS_MAX = 16384;
 export const PF_ARGS_CAP_DEFAULT = 4096;
 
 /** Mirrors of the structs in bpf/procflow.h. */

@@ -174,7 +174,7 @@ export class BpfCapture {
       lib.objectClose(obj);
       obj = 0n;
       if (!failed || (ITERATORS as readonly string[]).includes(failed[0]) || attempt > programs.size) {
-        const name = failed?.[0] ?? '(unknown program)';
+        const name = failed?.[0] ?? '(none: no verifier log, so map creation or BTF failed)';
         throw new ProcflowError(ERRORS.BPF_LOAD, {
           program: name,
           reason: `${errnoName(rc)}${failed ? `: ${lastLines(cString(failed[1]))}` : ''}`,
