@@ -8,9 +8,9 @@
  * programs), its reason recorded against its hook.
  */
 import { readFileSync, existsSync, openSync, closeSync, readSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { ERRORS, ProcflowError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { BPF_OBJECT_PATH } from '../../paths.js';
 import { readKernelInfo, type KernelInfo } from '../../kernel/features.js';
 import { readElf } from './btf.js';
 import { decodeRecord, decodeSock, type BpfRecord, type SockRecord } from './decode.js';
@@ -23,7 +23,7 @@ import { BTF_KIND_TYPEDEF, cString, errnoName, libbpf, viewOf, type Libbpf, type
 import { RingReader, type RecordHandler } from './ring.js';
 
 /** Where `npm run build:bpf` puts the object. */
-export const DEFAULT_OBJECT_PATH = fileURLToPath(new URL('../../../../bpf/build/procflow.bpf.o', import.meta.url));
+export const DEFAULT_OBJECT_PATH = BPF_OBJECT_PATH;
 
 /** Settings of the capture, written into the object before load. */
 export interface CaptureSettings {
@@ -39,6 +39,8 @@ export interface CaptureSettings {
   udpReportNs?: number;
   /** Ring buffer data size in bytes, a power of two (default 16 MiB). */
   ringBytes?: number;
+  /** Exact families to try, in order, overriding `hooks` (tests and the kernel matrix force one family). */
+  families?: readonly Family[];
   /** Only these hooks (default: all). Iterators are always loaded. */
   only?: readonly LogicalHook[];
 }
@@ -147,7 +149,7 @@ export class BpfCapture {
       obj = lib.objectOpenFile(objectPath);
       if (obj === 0n) throw new ProcflowError(ERRORS.BPF_OPEN, { path: objectPath, reason: errnoName(lib.errno()) });
       programs = listPrograms(lib, obj);
-      if (attempt === 0) planVariants(programs, reports, mode, probe, wanted, loadable);
+      if (attempt === 0) planVariants(programs, reports, mode, settings.families ?? FAMILIES_FOR_MODE[mode], probe, wanted, loadable);
       // --- configure
       const logs = new Map<string, Buffer>();
       for (const p of programs.values()) {
@@ -397,10 +399,9 @@ function listPrograms(lib: Libbpf, obj: Ptr): Map<string, Program> {
 }
 
 function planVariants(
-  programs: Map<string, Program>, reports: Map<LogicalHook, HookReport>, mode: HookMode, probe: KernelProbe,
-  wanted: Set<LogicalHook>, loadable: Set<string>,
+  programs: Map<string, Program>, reports: Map<LogicalHook, HookReport>, mode: HookMode, families: readonly Family[],
+  probe: KernelProbe, wanted: Set<LogicalHook>, loadable: Set<string>,
 ): void {
-  const families = FAMILIES_FOR_MODE[mode];
   const byVariant = new Map<string, Program[]>();
   for (const p of programs.values()) {
     const parsed = parseProgramName(p.name);
