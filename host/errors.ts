@@ -51,14 +51,6 @@ export const ERRORS = {
     'Exec capture is not available: {reason}. Short-lived processes cannot be attributed without it; see `procflow check`.',
   ),
   RINGBUF_MAP: spec('PROCFLOW_E_RINGBUF_MAP', 'Mapping the BPF ring buffer failed: {reason}. Raise the memory limit of procflow\'s cgroup or lower ringBufferSize.'),
-  CGROUP2_MISSING: spec(
-    'PROCFLOW_E_CGROUP2_MISSING',
-    'No cgroup2 mount found: UDP peer capture through cgroup sock_addr hooks needs one (Linux 4.10+). Mount it: mount -t cgroup2 none /sys/fs/cgroup/unified.',
-  ),
-  TRACEFS_MISSING: spec(
-    'PROCFLOW_E_TRACEFS_MISSING',
-    'tracefs is not mounted and could not be mounted ({reason}): classic tracepoints and kprobes need it. Mount it: mount -t tracefs nodev /sys/kernel/tracing.',
-  ),
   CONFIG_INVALID: spec('PROCFLOW_E_CONFIG_INVALID', 'Invalid setting {field}: {reason}. {fix}'),
   USAGE: spec('PROCFLOW_E_USAGE', '{reason}. Run `procflow --help` for usage.'),
   ITER: spec('PROCFLOW_E_ITER', 'Running BPF iterator {program} failed: {reason}. Iterators need Linux 5.8+.'),

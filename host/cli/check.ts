@@ -3,7 +3,7 @@
  * each logical hook would use (by really loading and attaching, so a refusal
  * is the kernel's own). Exit 0 when exec capture works.
  */
-import { isProcflowError } from '../errors.js';
+import { ERRORS, isProcflowError, ProcflowError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { kernelAtLeast, readKernelInfo, type KernelInfo } from '../kernel/features.js';
 import { BASE_FEATURES, MIN_KERNEL_OVERALL, type HookMode } from '../sources/bpf/hooks.js';
@@ -70,7 +70,8 @@ export function runCheck(settings: CaptureSettings & { hooks: HookMode }, log: L
     const exec = capture.hooks.find((h) => h.hook === 'exec');
     report.ok = exec?.chosen !== undefined;
     if (!report.ok) {
-      report.errors.push({ code: 'PROCFLOW_E_EXEC_HOOK_MISSING', message: `Exec capture is not available: ${exec?.reason ?? 'no exec hook'}. Run with --hooks auto, or on a kernel with the needed hooks.` });
+      const err = new ProcflowError(ERRORS.EXEC_HOOK_MISSING, { reason: exec?.reason ?? 'no exec hook in the object' });
+      report.errors.push({ code: err.code, message: err.message });
     }
   } catch (err) {
     if (!isProcflowError(err)) throw err;

@@ -31,8 +31,8 @@ export async function runAgent(opts: RunOptions, log: Logger): Promise<number> {
   try {
     for (const h of capture.hooks) {
       if (h.chosen) log.info({ hook: h.hook, family: h.chosen, attach: h.attachTypes, why: h.reason }, 'hook attached');
-      else log.warn({ hook: h.hook, why: h.reason }, 'hook NOT attached');
     }
+    capture.requireExec();
     const counts: Record<string, number> = {};
     const count = (kind: string) => { counts[kind] = (counts[kind] ?? 0) + 1; };
     const snap = { processes: 0, sockets: 0 };

@@ -79,9 +79,9 @@ export async function runTrace(opts: TraceOptions, log: Logger): Promise<number>
   const kernel = readKernelInfo();
   const capture = BpfCapture.start({ hooks: opts.hooks, argsCap: opts.argsCap, ignoreTgid: kernel.hostPidNs ? process.pid : 0 }, log);
   try {
+    capture.requireExec();
     const hooks: Record<string, string | null> = {};
     for (const h of capture.hooks) hooks[h.hook] = h.chosen ? h.attachTypes.join(',') : null;
-    for (const h of capture.hooks) if (!h.chosen) log.warn({ hook: h.hook, reason: h.reason }, 'hook not attached');
     emit({ type: 'ready', hooks });
     const pump = () => capture.poll((rec) => {
       const line = traceLine(rec, capture.wallMs(rec.bootNs), opts.redact);

@@ -157,3 +157,34 @@ export function objectStructs(file: Buffer): Map<string, BtfStruct> {
   if (!sec) throw new Error('object has no .BTF section (build it with clang -g)');
   return parseBtf(file.subarray(sec.offset, sec.offset + sec.size)).structs;
 }
+
+/** Expected layout of one struct: size and [offset, size] per field. */
+export interface ExpectedLayout {
+  readonly size: number;
+  readonly fields: Readonly<Record<string, readonly [number, number]>>;
+}
+
+/**
+ * Differences between the expected layouts and the structs found in BTF, as
+ * readable lines ("pf_sock.cookie: BTF [16, 8], decoder [24, 8]"); empty when
+ * they agree field for field.
+ */
+export function layoutMismatches(structs: Map<string, BtfStruct>, expected: Record<string, ExpectedLayout>): string[] {
+  const out: string[] = [];
+  for (const [name, layout] of Object.entries(expected)) {
+    const btf = structs.get(name);
+    if (!btf) {
+      out.push(`${name}: not in the object's BTF`);
+      continue;
+    }
+    if (btf.size !== layout.size) out.push(`${name}: BTF size ${btf.size}, decoder ${layout.size}`);
+    const members = new Map(btf.members.map((m) => [m.name, m]));
+    for (const [field, [offset, size]] of Object.entries(layout.fields)) {
+      const m = members.get(field);
+      if (!m) out.push(`${name}.${field}: missing in BTF`);
+      else if (m.offset !== offset || m.size !== size) out.push(`${name}.${field}: BTF [${m.offset}, ${m.size}], decoder [${offset}, ${size}]`);
+    }
+    for (const field of members.keys()) if (!(field in layout.fields)) out.push(`${name}.${field}: in BTF, not in the decoder`);
+  }
+  return out;
+}

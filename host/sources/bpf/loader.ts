@@ -11,11 +11,11 @@ import { readFileSync, existsSync, openSync, closeSync, readSync } from 'node:fs
 import { ERRORS, ProcflowError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { BPF_OBJECT_PATH } from '../../paths.js';
-import { readKernelInfo, type KernelInfo } from '../../kernel/features.js';
-import { readElf } from './btf.js';
+import { kernelAtLeast, readKernelInfo, type KernelInfo } from '../../kernel/features.js';
+import { layoutMismatches, objectStructs, readElf } from './btf.js';
 import { decodeRecord, decodeSock, type BpfRecord, type SockRecord } from './decode.js';
 import {
-  FAMILIES_FOR_MODE, isCgroupSection, KernelProbe, LOGICAL_HOOKS, MIN_KERNEL, parseProgramName, type Family, type HookMode,
+  FAMILIES_FOR_MODE, isCgroupSection, KernelProbe, LOGICAL_HOOKS, MIN_KERNEL, MIN_KERNEL_OVERALL, parseProgramName, type Family, type HookMode,
   type LogicalHook,
 } from './hooks.js';
 import { HOOK_NAMES, LAYOUT, PF_ARGS_MAX, type HookName } from './layout.js';
@@ -120,6 +120,9 @@ export class BpfCapture {
     const kernel = readKernelInfo({ mountTracefs: true });
     if (kernel.missingCaps.length > 0) throw new ProcflowError(ERRORS.NOT_ROOT, { missing: kernel.missingCaps.join(', ') });
     if (!kernel.btf) throw new ProcflowError(ERRORS.NO_BTF);
+    if (!kernelAtLeast(kernel.version, MIN_KERNEL_OVERALL)) {
+      throw new ProcflowError(ERRORS.KERNEL_TOO_OLD, { version: kernel.release, feature: 'bpf_loop (used to resolve executable paths)', min: MIN_KERNEL_OVERALL });
+    }
     const objectPath = settings.objectPath ?? DEFAULT_OBJECT_PATH;
     if (!existsSync(objectPath)) throw new ProcflowError(ERRORS.BPF_OBJECT_MISSING, { path: objectPath });
     const argsCap = settings.argsCap ?? 4096;
@@ -133,7 +136,12 @@ export class BpfCapture {
     const mode = settings.hooks ?? 'auto';
     const lib = libbpf();
     const probe = new KernelProbe(kernel, vmlinuxTypedefLookup(lib));
-    const rodata = rodataOffsets(objectPath);
+    const objectFile = readFileSync(objectPath);
+    const mismatches = layoutMismatches(objectStructs(objectFile), LAYOUT);
+    if (mismatches.length > 0) {
+      throw new ProcflowError(ERRORS.BPF_OPEN, { path: objectPath, reason: `its records do not match this decoder (${mismatches.slice(0, 3).join('; ')})` });
+    }
+    const rodata = rodataOffsets(objectFile);
     const wanted = new Set(settings.only ?? LOGICAL_HOOKS);
 
     // Plan: per hook, the variants of the mode's families, with their probe results.
@@ -255,6 +263,15 @@ export class BpfCapture {
       throw err;
     }
     return capture;
+  }
+
+  /** Throws PROCFLOW_E_EXEC_HOOK_MISSING unless exec capture is attached; logs every other hook not attached. */
+  requireExec(): void {
+    for (const h of this.hooks) {
+      if (h.chosen || h.reason === 'not requested') continue;
+      if (h.hook === 'exec') throw new ProcflowError(ERRORS.EXEC_HOOK_MISSING, { reason: h.reason });
+      this.log.warn({ hook: h.hook, code: ERRORS.HOOK_ATTACH.code }, new ProcflowError(ERRORS.HOOK_ATTACH, { hook: h.hook, reasons: h.reason }).message);
+    }
   }
 
   /** Decodes and hands out every record waiting in the ring. */
@@ -455,8 +472,8 @@ function vmlinuxTypedefLookup(lib: Libbpf): (name: string) => boolean {
 }
 
 /** Offsets of `const volatile` settings in .rodata, from the object's symbol table. */
-function rodataOffsets(objectPath: string): Map<string, number> {
-  const { symbols } = readElf(readFileSync(objectPath));
+function rodataOffsets(objectFile: Buffer): Map<string, number> {
+  const { symbols } = readElf(objectFile);
   return new Map(symbols.filter((s) => s.section === '.rodata' && s.name.startsWith('pf_')).map((s) => [s.name, s.value]));
 }
 
