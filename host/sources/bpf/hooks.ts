@@ -60,7 +60,7 @@ export function parseProgramName(name: string): { hook: LogicalHook; family: Fam
 
 /** True for programs attached to a cgroup rather than auto-attached by section. */
 export function isCgroupSection(section: string): boolean {
-  return section.startsWith('cgroup/');
+  return section.startsWith('cgroup/') || section.startsWith('cgroup_skb/') || section === 'sockops';
 }
 
 /** Answers "does this kernel have X" questions for the probes, caching expensive reads. */
@@ -140,6 +140,8 @@ export class KernelProbe {
           : { ok: false, reason: `kernel function ${fn} not found in /proc/kallsyms` };
       }
       case 'cgroup':
+      case 'cgroup_skb':
+      case 'sockops':
         return this.kernel.cgroup2
           ? { ok: true, reason: `cgroup2 mounted at ${this.kernel.cgroup2}` }
           : { ok: false, reason: 'no cgroup2 mount for cgroup sock_addr hooks (mount -t cgroup2 none /sys/fs/cgroup/unified)' };

@@ -241,7 +241,7 @@ export class BpfCapture {
           report.minKernel = MIN_KERNEL[report.hook][variant.family];
           const skipped = report.tried.filter((v) => v !== variant && report.tried.indexOf(v) < report.tried.indexOf(variant));
           report.reason = skipped.length === 0
-            ? `${variant.family} is the first choice of hooks=${mode} and attached (${variant.probe})`
+            ? `${variant.family} attached: the first family of hooks=${mode} with a ${report.hook} variant (${variant.probe})`
             : `${variant.family} attached after ${skipped.map((v) => `${v.family} (${v.error ?? v.probe})`).join('; ')}`;
           break;
         }

@@ -1,0 +1,144 @@
+/**
+ * The commands as an operator runs them: `node bin/procflow.js …` in a child
+ * process, on the real kernel.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../host/paths.js';
+import { kernelIt } from '../helpers/kernel.js';
+
+const BIN = `${PROJECT_ROOT}/bin/procflow.js`;
+const schema = JSON.parse(readFileSync(`${PROJECT_ROOT}/docs/trace-events.schema.json`, 'utf8'));
+const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
+
+function cli(args: string[], opts: { uid?: number } = {}) {
+  const r = spawnSync('node', [BIN, ...args], { encoding: 'utf8', uid: opts.uid, gid: opts.uid, timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs `trace --json`, hands each parsed line to onLine; resolves with all lines and the exit code. */
+function trace(args: string[], onLine: (o: Record<string, unknown>) => void) {
+  const child = spawn('node', [BIN, 'trace', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: Record<string, unknown>[] = [];
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  createInterface({ input: child.stdout }).on('line', (l) => {
+    const o = JSON.parse(l) as Record<string, unknown>;
+    lines.push(o);
+    onLine(o);
+  });
+  const done = new Promise<{ code: number | null; lines: Record<string, unknown>[]; stderr: string }>((resolve) =>
+    child.on('exit', (code) => setImmediate(() => resolve({ code, lines, stderr }))));
+  return { child, done };
+}
+
+describe('procflow check', () => {
+  kernelIt('reports every hook and exits 0 with hooks auto', () => {
+    const r = cli(['check', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.ok).toBe(true);
+    expect(report.kernel.minimum).toBe('5.17');
+    expect(report.capabilities.missing).toEqual([]);
+    expect(typeof report.pidNamespace.host).toBe('boolean');
+    for (const hook of ['exec', 'exit', 'tcp_connect', 'tcp_accept', 'tcp_close', 'udp_send', 'udp_recv']) {
+      expect(report.hooks[hook]?.chosen, `${hook}: ${report.hooks[hook]?.reason}`).toBeDefined();
+      expect(report.hooks[hook].reason.length).toBeGreaterThan(10);
+      expect(report.hooks[hook].attachTypes.length).toBeGreaterThan(0);
+    }
+    expect(report.iterators.iter_task.ok).toBe(true);
+    expect(report.iterators.iter_task.records).toBeGreaterThan(1);
+  });
+
+  kernelIt('exits non-zero with --hooks kprobe on a kernel without kprobes, naming each refusal', (ctx) => {
+    const first = cli(['check', '--json']);
+    if (JSON.parse(first.stdout).kprobes) {
+      ctx.skip('this kernel has kprobes: the kprobe family is exercised by the kernel matrix instead');
+      return;
+    }
+    const r = cli(['check', '--hooks', 'kprobe', '--json']);
+    expect(r.code).not.toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.ok).toBe(false);
+    for (const hook of ['exec', 'exit', 'tcp_connect', 'tcp_accept', 'tcp_close', 'udp_send', 'udp_recv']) {
+      const h = report.hooks[hook];
+      expect(h.chosen, hook).toBeUndefined();
+      expect(h.tried.length, `${hook} has a kprobe variant`).toBeGreaterThan(0);
+      expect(h.reason, hook).toMatch(/ENOENT|CONFIG_KPROBES/);
+    }
+    expect(report.errors.map((e: { code: string }) => e.code)).toContain('PROCFLOW_E_EXEC_HOOK_MISSING');
+  });
+
+  it('rejects a bad --hooks value naming the flag and the fix', () => {
+    const r = cli(['check', '--hooks', 'fentry']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('PROCFLOW_E_CONFIG_INVALID');
+    expect(r.stderr).toContain('--hooks');
+    expect(r.stderr).toContain('auto, tracepoint, kprobe');
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+});
+
+describe('without root', () => {
+  kernelIt('trace and run exit 2 naming the missing capabilities, without a stack trace', () => {
+    for (const cmd of [['trace', '--duration', '1s'], ['run', '--duration', '1s']]) {
+      const r = cli(cmd, { uid: 65534 });
+      expect(r.code, `${cmd[0]}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain('PROCFLOW_E_NOT_ROOT');
+      expect(r.stderr).toMatch(/CAP_BPF/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    const check = cli(['check', '--json'], { uid: 65534 });
+    expect(check.code).toBe(1);
+    const report = JSON.parse(check.stdout);
+    expect(report.capabilities.missing).toContain('CAP_BPF');
+    expect(report.errors[0].code).toBe('PROCFLOW_E_NOT_ROOT');
+  });
+});
+
+describe('procflow trace --json', () => {
+  kernelIt('writes ready first, captures an exec begun after it, ends with stats; every line fits the schema', async () => {
+    const nonce = randomBytes(6).toString('hex');
+    let ready = false;
+    let sawExec = false;
+    const t = trace(['--duration', '20s'], (o) => {
+      if (o.type === 'ready') {
+        ready = true;
+        spawn('/bin/echo', [nonce, '--password=hunter2'], { stdio: 'ignore' });
+      }
+      if (o.type === 'exec' && (o.argv as string[])[1] === nonce) {
+        sawExec = true;
+        t.child.kill('SIGINT');
+      }
+    });
+    const { code, lines, stderr } = await t.done;
+    expect(code, stderr).toBe(0);
+    expect(ready).toBe(true);
+    expect(sawExec).toBe(true);
+    expect(lines[0].type).toBe('ready');
+    expect(lines.at(-1)!.type).toBe('stats');
+    const exec = lines.find((l) => l.type === 'exec' && (l.argv as string[])[1] === nonce)!;
+    expect(exec).toMatchObject({ path: '/usr/bin/echo', argv: ['/bin/echo', nonce, '--password=hunter2'], truncated: false });
+    for (const l of lines) expect(validate(l), JSON.stringify(validate.errors)).toBe(true);
+    const stats = lines.at(-1)!.hooks as Record<string, { seen: number; dropped: number }>;
+    expect(stats.exec.seen).toBeGreaterThan(0);
+    expect(stats.exec.dropped).toBe(0);
+  });
+
+  kernelIt('--redact masks secrets in argv', async () => {
+    const nonce = randomBytes(6).toString('hex');
+    const t = trace(['--redact', '--duration', '20s'], (o) => {
+      if (o.type === 'ready') spawn('/bin/echo', [nonce, '--password=hunter2', 'https://bob:s3cr3t@example.com/x'], { stdio: 'ignore' });
+      if (o.type === 'exec' && (o.argv as string[])[1] === nonce) t.child.kill('SIGINT');
+    });
+    const { lines } = await t.done;
+    const exec = lines.find((l) => l.type === 'exec' && (l.argv as string[])[1] === nonce)!;
+    expect(exec.argv).toEqual(['/bin/echo', nonce, '--password=[REDACTED]', 'https://bob:[REDACTED]@example.com/x']);
+    expect(JSON.stringify(lines)).not.toContain('hunter2');
+    expect(JSON.stringify(lines)).not.toContain('s3cr3t');
+  });
+});
