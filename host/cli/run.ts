@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { readKernelInfo } from '../kernel/features.js';
 import type { HookMode } from '../sources/bpf/hooks.js';
 import { BpfCapture } from '../sources/bpf/loader.js';
+import { takeSnapshot } from '../sources/snapshot.js';
 
 /** Options of `procflow run`. */
 export interface RunOptions {
@@ -35,14 +36,7 @@ export async function runAgent(opts: RunOptions, log: Logger): Promise<number> {
     capture.requireExec();
     const counts: Record<string, number> = {};
     const count = (kind: string) => { counts[kind] = (counts[kind] ?? 0) + 1; };
-    const snap = { processes: 0, sockets: 0 };
-    try {
-      snap.processes = capture.runIterator('iter_task', () => {});
-      snap.sockets = capture.runIterator('iter_task_file', () => {});
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'startup snapshot incomplete');
-    }
-    log.info(snap, 'startup snapshot taken');
+    takeSnapshot(capture, log);
     await new Promise<void>((resolve) => {
       const pump = setInterval(() => capture.poll((rec) => count(rec.kind)), 5);
       const summary = setInterval(() => {
