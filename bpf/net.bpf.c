@@ -22,6 +22,14 @@
 
 extern int LINUX_KERNEL_VERSION __kconfig;
 
+/*
+ * The per-datagram report throttle runs on bpf_jiffies64() (a load) rather
+ * than bpf_ktime_get_boot_ns() (~110 ns on the dev VM): ns per jiffy is
+ * measured at run time (no Kconfig needed: a missing config file would fail
+ * the whole object) and the boot-clock offset refreshed at each real read.
+ */
+__u64 pf_clk_t0 = 0, pf_clk_j0 = 0, pf_clk_ns_per_j = 0, pf_clk_off = 0;
+
 /* See sock.bpf.h. */
 struct pf_tcp_passive_map pf_tcp_passive SEC(".maps");
 
@@ -287,6 +295,33 @@ static __always_inline void pf_udp_add(struct pf_sock *v, __u8 dir, __u32 len)
 	}
 }
 
+/* Boot time in ns estimated from jiffies, or 0 while uncalibrated. */
+static __always_inline __u64 pf_udp_now_est(void)
+{
+	if (!pf_clk_ns_per_j)
+		return 0;
+	return bpf_jiffies64() * pf_clk_ns_per_j + pf_clk_off;
+}
+
+/*
+ * Real boot time; recalibrates. The rate is taken over the whole span since
+ * the first read (>= 64 jiffies), so its error shrinks with uptime; after a
+ * suspend it overestimates, which only costs extra real reads.
+ */
+static __always_inline __u64 pf_udp_now_sync(void)
+{
+	__u64 now = bpf_ktime_get_boot_ns(), j = bpf_jiffies64();
+
+	if (!pf_clk_t0) {
+		pf_clk_t0 = now;
+		pf_clk_j0 = j;
+	} else if (j - pf_clk_j0 >= 64) {
+		pf_clk_ns_per_j = (now - pf_clk_t0) / (j - pf_clk_j0);
+		pf_clk_off = now - j * pf_clk_ns_per_j;
+	}
+	return now;
+}
+
 /* First datagram of a (socket, direction, peer): new entry, reported at once. */
 static __always_inline void pf_udp_new(const struct sock *sk, const struct pf_udp_key *k,
 				       __u32 len, __u16 hook)
@@ -297,6 +332,7 @@ static __always_inline void pf_udp_new(const struct sock *sk, const struct pf_ud
 
 	__builtin_memset(&v, 0, sizeof(v));
 	pf_sock_hdr(&v, k->dir == PF_DIR_ACTIVE ? PF_EV_UDP_SEND : PF_EV_UDP_RECV, hook);
+	v.hdr.ts_ns = pf_udp_now_sync();
 	v.cookie = k->cookie;
 	v.proto = IPPROTO_UDP;
 	v.dir = k->dir;
@@ -320,10 +356,9 @@ static __always_inline void pf_udp_new(const struct sock *sk, const struct pf_ud
 
 /* The per-datagram path: one lookup, atomic adds, an occasional report. */
 static __always_inline void pf_udp_account(const struct sock *sk, const struct pf_udp_key *k,
-					   __u32 len)
+					   __u32 len, __u32 tid)
 {
 	__u16 hook = k->dir == PF_DIR_ACTIVE ? PF_HOOK_UDP_SEND : PF_HOOK_UDP_RECV;
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct pf_sock *v;
 	struct pf_owner o;
 	__u64 now;
@@ -339,16 +374,31 @@ static __always_inline void pf_udp_account(const struct sock *sk, const struct p
 		pf_owner_current(&o);
 		pf_sock_owner(v, &o);
 	}
-	now = bpf_ktime_get_boot_ns();
+	now = pf_udp_now_est();
+	if (now && now - v->hdr.ts_ns < pf_udp_report_ns)
+		return;
+	now = pf_udp_now_sync();
 	if (now - v->hdr.ts_ns < pf_udp_report_ns)
 		return;
 	v->hdr.ts_ns = now;
 	pf_udp_report(v, hook);
 }
 
-/* Peer of a connected socket (zeros if unconnected), as the socket sees it. */
-static __always_inline void pf_udp_sk_peer(const struct sock *sk, struct pf_udp_key *k)
+/*
+ * Peer of a connected socket (zeros if unconnected), as the socket sees it.
+ * btf (a constant): sk is a BTF pointer, read it directly — cheaper than
+ * bpf_probe_read_kernel on the per-datagram path.
+ */
+static __always_inline void pf_udp_sk_peer(const struct sock *sk, struct pf_udp_key *k, int btf)
 {
+	if (btf) {
+		k->rport = bpf_ntohs(sk->__sk_common.skc_dport);
+		if (k->family == AF_INET6)
+			__builtin_memcpy(k->raddr, sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8, 16);
+		else
+			*(__u32 *)k->raddr = sk->__sk_common.skc_daddr;
+		return;
+	}
 	k->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	if (k->family == AF_INET6)
 		BPF_CORE_READ_INTO(&k->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
@@ -361,10 +411,11 @@ static __always_inline void pf_udp_sk_peer(const struct sock *sk, struct pf_udp_
  * if it is for this socket (sendto / recvfrom), else the connected peer.
  * The stash is consumed even when the call failed, so it never goes stale.
  */
-static __always_inline void pf_udp_length(const struct sock *sk, __u64 cookie, int len, int flags,
-					  __u8 dir)
+static __always_inline void pf_udp_length(const struct sock *sk, __u64 cookie, __u16 family,
+					  int len, int flags, __u8 dir, int btf)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
 	struct pf_udp_key k = {};
 	struct pf_udp_peer *p;
 	int have = 0;
@@ -376,14 +427,16 @@ static __always_inline void pf_udp_length(const struct sock *sk, __u64 cookie, i
 		p->cookie = 0;
 		have = 1;
 	}
-	if (len <= 0 || (flags & (PF_MSG_PEEK | PF_MSG_ERRQUEUE)) || pf_ignored_current())
+	if (len <= 0 || (flags & (PF_MSG_PEEK | PF_MSG_ERRQUEUE)))
+		return;
+	if (pf_ignore_tgid && (pid_tgid >> 32) == pf_ignore_tgid)
 		return;
 	k.cookie = cookie;
-	k.family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	k.family = family;
 	k.dir = dir;
 	if (!have)
-		pf_udp_sk_peer(sk, &k);
-	pf_udp_account(sk, &k, len);
+		pf_udp_sk_peer(sk, &k, btf);
+	pf_udp_account(sk, &k, len, tid);
 }
 
 /* cgroup sendmsg/recvmsg: stash the peer; the socket family decides mapping. */
@@ -422,12 +475,13 @@ static __always_inline int pf_udp_stash(struct bpf_sock_addr *ctx, int v6)
 
 static __always_inline int pf_udp_btf(struct sock *sk, int ret, int flags, __u8 dir)
 {
+	__u16 family = sk->__sk_common.skc_family;
+
 	/* Every socket's sends pass here: filter cheaply first. */
-	if (sk->sk_protocol != IPPROTO_UDP || sk->sk_type != PF_SOCK_DGRAM)
+	if (sk->sk_protocol != IPPROTO_UDP || sk->sk_type != PF_SOCK_DGRAM ||
+	    (family != AF_INET && family != AF_INET6))
 		return 0;
-	if (sk->__sk_common.skc_family != AF_INET && sk->__sk_common.skc_family != AF_INET6)
-		return 0;
-	pf_udp_length(sk, bpf_get_socket_cookie(sk), ret, flags, dir);
+	pf_udp_length(sk, bpf_get_socket_cookie(sk), family, ret, flags, dir, 1);
 	return 0;
 }
 
@@ -472,7 +526,8 @@ int udp_recv__tp_btf__cg6(struct bpf_sock_addr *ctx)
 static __always_inline int pf_udp_raw(const struct sock *sk, int ret, int flags, __u8 dir)
 {
 	if (pf_sk_is_inet(sk, IPPROTO_UDP))
-		pf_udp_length(sk, pf_sk_cookie_raw(sk), ret, flags, dir);
+		pf_udp_length(sk, pf_sk_cookie_raw(sk), BPF_CORE_READ(sk, __sk_common.skc_family),
+			      ret, flags, dir, 0);
 	return 0;
 }
 
@@ -591,8 +646,8 @@ static __always_inline int pf_udp_exit(int ret, __u32 v6, __u8 dir)
 	k.family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	k.dir = dir;
 	if (!pf_udp_msg_peer((const struct msghdr *)(long)c.msg, &k))
-		pf_udp_sk_peer(sk, &k);
-	pf_udp_account(sk, &k, ret);
+		pf_udp_sk_peer(sk, &k, 0);
+	pf_udp_account(sk, &k, ret, tid);
 	return 0;
 }
 
