@@ -233,3 +233,8 @@ export function formatAddr(u8: Uint8Array, off: number, family: 4 | 6): string {
 export function afOf(family: 4 | 6): number {
   return family === 6 ? AF_INET6 : AF_INET;
 }
+
+/** True for socket records (connect/accept/close/udp/stats/owner). */
+export function isSockRecord(r: BpfRecord): r is SockRecord {
+  return 'cookie' in r;
+}
