@@ -20,13 +20,18 @@
  * usage: node dist/bench/net-overhead.js [--runs 5] [--seconds 3]
  *        [--scenarios tcp,tcp-conn,udp] [--per-conn 10] [--agent-interval-ms 5]
  *        [--pin CPULIST]   (client and server through `taskset -c CPULIST`)
+ *        [--no-bpf-stats]  (skip the extra run with kernel.bpf_stats_enabled=1)
+ *
+ * After the A/B runs of a scenario, one extra B run with BPF stats enabled
+ * gives each agent program's runs per op and ns per run: the hook cost
+ * itself, which a shared machine's noise does not blur.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { AttachedHooks } from './agent.js';
-import { foreignBpfPrograms } from './lib/bpfprogs.js';
+import { foreignBpfPrograms, listPrograms, setBpfStats, type ProgInfo } from './lib/bpfprogs.js';
 import { BENCH_BUILD, buildAgentObject, buildBenchHelpers, REPO_ROOT } from './lib/paths.js';
 import { int, median, numOpt, parseArgs, pct, spread } from './lib/stats.js';
 
@@ -179,6 +184,52 @@ async function runArm(s: Scenario, withAgent: boolean, seconds: number, interval
   };
 }
 
+/**
+ * One extra B run with kernel.bpf_stats_enabled=1 (not counted in the medians:
+ * the stats add two clock reads per program run). The agent's programs are
+ * the ones that appeared while it started. Prints, per program that ran, its
+ * runs per op and ns per run, and the total BPF ns per op.
+ */
+async function statsPass(s: Scenario, seconds: number, intervalMs: number, loadCpuPerOpA: number): Promise<string> {
+  const before = new Set(listPrograms().map((p) => p.id));
+  const prev = setBpfStats(true);
+  if (prev === undefined) return 'bpf stats: kernel.bpf_stats_enabled not writable; skipped';
+  try {
+    const agent = await startAgent(intervalMs);
+    const mine = new Set(listPrograms().filter((p) => !before.has(p.id)).map((p) => p.id));
+    await sleep(300);
+    const server = await startServer(s.proto);
+    const snap = () => new Map(listPrograms().filter((p) => mine.has(p.id)).map((p) => [p.id, p]));
+    const s0 = snap();
+    let client: ClientResult;
+    try {
+      client = await runClient(s, server.port, seconds);
+    } finally {
+      await server.stop();
+    }
+    const s1 = snap();
+    await agent.stop();
+    const rows: Array<ProgInfo & { runs: number; ns: number }> = [];
+    for (const [id, p1] of s1) {
+      const p0 = s0.get(id);
+      const runs = p1.runCnt - (p0?.runCnt ?? 0);
+      if (runs > 0) rows.push({ ...p1, runs, ns: p1.runTimeNs - (p0?.runTimeNs ?? 0) });
+    }
+    rows.sort((a, b) => b.ns - a.ns);
+    const totalNsPerOp = rows.reduce((t, r) => t + r.ns, 0) / client.ops;
+    const lines = rows.map((r) => `     ${r.name.padEnd(28)} ${r.type.padEnd(16)} ${(r.runs / client.ops).toFixed(2).padStart(6)} runs/op ` +
+      `${(r.ns / r.runs).toFixed(0).padStart(6)} ns/run ${(r.ns / client.ops).toFixed(0).padStart(6)} ns/op`);
+    return [
+      `   bpf stats pass (kernel.bpf_stats_enabled=1, ${int(client.ops / client.seconds)} ops/s, not in the medians): ` +
+        `agent's programs ran ${totalNsPerOp.toFixed(0)} ns per op = ${(totalNsPerOp / 10 / loadCpuPerOpA).toFixed(1)}% of the ` +
+        `load's CPU per op in A (${loadCpuPerOpA.toFixed(2)} µs)`,
+      ...lines,
+    ].join('\n');
+  } finally {
+    setBpfStats(prev);
+  }
+}
+
 function describeAgent(a: AgentStats): string {
   const recs = Object.entries(a.records).map(([k, v]) => `${k}=${v}`).join(' ') || 'none';
   const drops = Object.entries(a.counters).filter(([, c]) => c.dropped > 0).map(([k, c]) => `${k}=${c.dropped}`);
@@ -246,8 +297,15 @@ async function main(): Promise<void> {
       `   load CPU (client+server, BPF in their syscalls included): A ${cpuLine('A')}, B ${cpuLine('B')}: ${pct(cpuDiff)}`,
     ];
     console.log(text.join('\n'));
+    let bpfNote = '';
+    if (opts.get('no-bpf-stats') === undefined) {
+      const out = await statsPass(s, seconds, intervalMs, median(cpu.A));
+      console.log(out);
+      bpfNote = /ran (\d+) ns per op = ([^ ]+)/.exec(out)?.slice(1).join(' ns/op BPF, ') ?? '';
+    }
     summary.push(`${s.name.padEnd(9)} A ${int(median(arms.A)).padStart(8)}  B ${int(median(arms.B)).padStart(8)}  ${pct(diff).padStart(6)} ops/s   ` +
-      `load CPU/op A ${median(cpu.A).toFixed(2)} µs  B ${median(cpu.B).toFixed(2)} µs  ${pct(cpuDiff)}`);
+      `load CPU/op A ${median(cpu.A).toFixed(2)} µs  B ${median(cpu.B).toFixed(2)} µs  ${pct(cpuDiff)}` +
+      `${bpfNote ? `   agent BPF ${bpfNote} of A's CPU/op` : ''}`);
   }
   console.log(`\nsummary (median ops/s, B vs A):\n  ${summary.join('\n  ')}`);
   if (foreignRuns) {
