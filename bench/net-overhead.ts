@@ -305,7 +305,7 @@ async function main(): Promise<void> {
     }
     summary.push(`${s.name.padEnd(9)} A ${int(median(arms.A)).padStart(8)}  B ${int(median(arms.B)).padStart(8)}  ${pct(diff).padStart(6)} ops/s   ` +
       `load CPU/op A ${median(cpu.A).toFixed(2)} µs  B ${median(cpu.B).toFixed(2)} µs  ${pct(cpuDiff)}` +
-      `${bpfNote ? `   agent BPF ${bpfNote} of A's CPU/op` : ''}`);
+      `${bpfNote ? `   agent's programs ${bpfNote} of A's CPU/op` : ''}`);
   }
   console.log(`\nsummary (median ops/s, B vs A):\n  ${summary.join('\n  ')}`);
   if (foreignRuns) {
