@@ -72,6 +72,11 @@ function textOf(o: Record<string, unknown>): string {
   return `${o.time} ${t} pid=${o.pid} comm=${o.comm} ${o.proto} ${o.saddr}:${o.sport} -> ${o.daddr}:${o.dport} out=${o.bytes_out} in=${o.bytes_in}`;
 }
 
+/** The boot-clock now, for records that carry no event time of their own. */
+function nowBootNs(capture: BpfCapture): number {
+  return Date.now() * 1e6 - capture.bootToRealtimeNs;
+}
+
 /** Runs the trace until the duration ends or a signal arrives. Resolves with the exit code. */
 export async function runTrace(opts: TraceOptions, log: Logger): Promise<number> {
   const write = opts.write ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -83,10 +88,16 @@ export async function runTrace(opts: TraceOptions, log: Logger): Promise<number>
     const hooks: Record<string, string | null> = {};
     for (const h of capture.hooks) hooks[h.hook] = h.chosen ? h.attachTypes.join(',') : null;
     emit({ type: 'ready', hooks });
-    const pump = () => capture.poll((rec) => {
+    // UDP reports are throttled per peer: remember what was printed so the final sweep adds only the tail.
+    const udpPrinted = new Map<string, number>();
+    const udpKey = (r: SockRecord) => `${r.cookie}/${r.kind}/${r.raddr}/${r.rport}`;
+    const print = (rec: BpfRecord) => {
       const line = traceLine(rec, capture.wallMs(rec.bootNs), opts.redact);
-      if (line) emit(line);
-    });
+      if (!line) return;
+      if (rec.kind === 'udp_send' || rec.kind === 'udp_recv') udpPrinted.set(udpKey(rec), rec.segsOut + rec.segsIn);
+      emit(line);
+    };
+    const pump = () => capture.poll(print);
     await new Promise<void>((resolve) => {
       const timer = setInterval(pump, 5);
       const stop = () => {
@@ -100,6 +111,9 @@ export async function runTrace(opts: TraceOptions, log: Logger): Promise<number>
       if (opts.durationMs !== undefined) setTimeout(stop, opts.durationMs).unref();
     });
     pump();
+    for (const r of capture.udpFlows()) {
+      if ((udpPrinted.get(udpKey(r)) ?? -1) !== r.segsOut + r.segsIn) print({ ...r, bootNs: nowBootNs(capture) });
+    }
     emit({ type: 'stats', time: rfc3339Micro(Date.now()), hooks: capture.counters(), malformed: capture.malformed });
     return 0;
   } finally {

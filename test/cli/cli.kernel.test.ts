@@ -129,6 +129,28 @@ describe('procflow trace --json', () => {
     expect(stats.exec.dropped).toBe(0);
   });
 
+  kernelIt('ends with the UDP counters that the per-peer throttle held back', async () => {
+    const dgram = await import('node:dgram');
+    const rx = dgram.createSocket('udp4');
+    await new Promise<void>((r) => rx.bind(0, '127.0.0.1', () => r()));
+    const port = rx.address().port;
+    const tx = dgram.createSocket('udp4');
+    const t = trace(['--duration', '20s'], (o) => {
+      if (o.type !== 'ready') return;
+      // Three datagrams within the 1 s report interval: the ring reports the first, the map holds all three.
+      let sent = 0;
+      const next = () => tx.send(Buffer.alloc(100 + sent), port, '127.0.0.1', () => (++sent < 3 ? next() : setTimeout(() => t.child.kill('SIGINT'), 50)));
+      next();
+    });
+    const { lines } = await t.done;
+    tx.close();
+    rx.close();
+    const sends = lines.filter((l) => l.type === 'udp_send' && l.dport === port && l.pid === process.pid);
+    expect(sends.length).toBeGreaterThanOrEqual(1);
+    // saddr is the socket's own: 0.0.0.0 for an unconnected socket bound to the wildcard (routing picks the source per datagram).
+    expect(sends.at(-1)).toMatchObject({ segs_out: 3, bytes_out: 100 + 101 + 102, saddr: '0.0.0.0', daddr: '127.0.0.1' });
+  });
+
   kernelIt('--redact masks secrets in argv', async () => {
     const nonce = randomBytes(6).toString('hex');
     const t = trace(['--redact', '--duration', '20s'], (o) => {

@@ -112,6 +112,24 @@ describe.each(['tp_btf', 'tp'] as Family[])('exec capture with the %s family', (
     }
   });
 
+  kernelIt('reports one exit per process, also for a multi-threaded one', async () => {
+    const nonce = randomBytes(6).toString('hex');
+    const c = capture(family);
+    try {
+      // Node runs several threads (libuv pool, V8 workers); all of them exit with the process.
+      const child = spawn(process.execPath, ['-e', `require('node:fs').readFile('/proc/self/stat', () => setTimeout(() => {}, 100)); // ${nonce}`], { stdio: 'ignore' });
+      await new Promise((r) => child.on('exit', r));
+      const exits = () => c.exits.filter((x) => x.pid === child.pid);
+      expect(await waitFor(() => exits().length > 0, 10_000)).toBe(true);
+      c.pump();
+      expect(exits()).toHaveLength(1);
+      expect(exits()[0].exitCode).toBe(0);
+      expect(c.execs.filter((e) => e.pid === child.pid && e.argv.some((a) => a.includes(nonce)))).toHaveLength(1);
+    } finally {
+      c.stop();
+    }
+  });
+
   kernelIt('keeps elements whole under the argv cap and flags the cut', async () => {
     const nonce = randomBytes(6).toString('hex');
     const c = capture(family, 128);
