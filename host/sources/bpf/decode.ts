@@ -238,3 +238,28 @@ export function afOf(family: 4 | 6): number {
 export function isSockRecord(r: BpfRecord): r is SockRecord {
   return 'cookie' in r;
 }
+
+/**
+ * Decodes a buffer of back-to-back records (what a BPF iterator writes:
+ * each record hdr.size long, padded to 8 bytes). Returns how many were
+ * handed out and how many could not be read.
+ */
+export function decodeStream(buf: Uint8Array, onRecord: (rec: BpfRecord) => void): { records: number; malformed: number } {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let records = 0;
+  let malformed = 0;
+  for (let off = 0; off + LAYOUT.pf_hdr.size <= buf.length; ) {
+    const size = dv.getUint32(off + H.size[0], true);
+    if (size < LAYOUT.pf_hdr.size || off + size > buf.length) {
+      malformed++; // a torn stream cannot be resynchronised
+      break;
+    }
+    const rec = decodeRecord(dv, buf, off, size);
+    if (rec) {
+      onRecord(rec);
+      records++;
+    } else malformed++;
+    off += (size + 7) & ~7;
+  }
+  return { records, malformed };
+}
