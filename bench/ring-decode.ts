@@ -184,9 +184,12 @@ async function main(): Promise<void> {
       console.log(formatRun(r));
     }
   }
-  console.log('\nflat-out runs: the ring overflows on purpose; "decoded rec/s" is then the consumer ceiling, and');
-  console.log('produced+dropped per second is the producer ceiling:');
-  for (const r of runs.filter((x) => x.targetRate === 0)) {
+  const flat = runs.filter((x) => x.targetRate === 0);
+  if (flat.length) {
+    console.log('\nflat-out runs: the ring overflows on purpose; "decoded rec/s" is then the consumer ceiling, and');
+    console.log('produced+dropped per second is the producer ceiling:');
+  }
+  for (const r of flat) {
     console.log(`  ${r.shape.padEnd(5)} ${r.intervalMs} ms${r.raw ? ' RAW' : '    '}: producer offered ${int((r.produced + r.dropped) / r.seconds)} rec/s ` +
       `(${int(r.calls / r.seconds)} getppid/s), consumer ${r.raw ? 'walked' : 'decoded'} ${int(r.decoded / r.seconds)} rec/s`);
   }
