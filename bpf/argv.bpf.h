@@ -73,13 +73,13 @@ static long pf_argv_scan_word(__u32 i, void *ctx)
  * An element that does not fit in @cap is dropped with all that follow it and
  * PF_EXEC_ARGS_TRUNCATED is set; *argc gets the number of elements kept.
  */
-static __always_inline __u32 pf_argv_read(struct pf_scratch *s, __u32 off, struct mm_struct *mm,
+static __always_inline __u32 pf_argv_read(struct pf_scratch *s, __u64 off, struct mm_struct *mm,
 					  struct task_struct *task, enum pf_argv_src src, __u32 cap,
 					  __u32 *argc, __u32 *flags)
 {
 	struct pf_argv_scan sc = {};
 	unsigned long start, end;
-	__u32 n;
+	__u64 n;
 	long err;
 
 	*argc = 0;
@@ -94,6 +94,11 @@ static __always_inline __u32 pf_argv_read(struct pf_scratch *s, __u32 off, struc
 	n = end - start > cap ? cap : end - start;
 	if (n < end - start)
 		*flags |= PF_EXEC_ARGS_TRUNCATED;
+	/* constant bounds again: 6.1 learns nothing from comparing two variables */
+	barrier_var(n);
+	if (n > PF_ARGV_ROOM)
+		n = PF_ARGV_ROOM;
+	barrier_var(off);
 	if (!n || off > PF_ARGV_OFF_MAX)
 		return 0;
 	if (src == PF_ARGV_TASK)

@@ -12,7 +12,8 @@ static __always_inline int pf_exec_emit(void)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct pf_scratch *s;
-	__u32 zero = 0, size;
+	__u32 zero = 0;
+	__u64 size;
 
 	if (pf_ignored_current())
 		return 0;
@@ -22,6 +23,7 @@ static __always_inline int pf_exec_emit(void)
 		goto drop;
 	size = pf_exec_record(s, task, PF_ARGV_CURRENT, pf_args_cap, PF_EXEC_REC_MAX,
 			      PF_EV_EXEC, PF_HOOK_EXEC);
+	barrier_var(size);
 	if (size > sizeof(*s))
 		goto drop;
 	if (bpf_ringbuf_output(&pf_events, s, size, 0))

@@ -20,14 +20,16 @@ _Static_assert(PF_ARGV_ROOM > 0, "scratch too small for argv");
  * Fill @s with @task's record and return its size (a multiple of 8, at most
  * @rec_max when @rec_max is a multiple of 8). @cap bounds the argv bytes.
  */
-static __always_inline __u32 pf_exec_record(struct pf_scratch *s, struct task_struct *task,
+static __always_inline __u64 pf_exec_record(struct pf_scratch *s, struct task_struct *task,
 					    enum pf_argv_src src, __u32 cap, __u32 rec_max,
 					    __u16 type, __u16 hook)
 {
 	struct pf_exec *e = (void *)s->buf;
 	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
 	struct mm_struct *mm = BPF_CORE_READ(task, mm);
-	__u32 flags = 0, path_len = 0, args_len = 0, argc = 0, room, end, size;
+	__u32 flags = 0, argc = 0, room;
+	/* 64-bit: a u32 bound check is done on a zero-extended copy that 6.1 does not link back */
+	__u64 path_len = 0, args_len = 0, end;
 
 	e->hdr.type = type;
 	e->hdr.hook = hook;
@@ -50,8 +52,11 @@ static __always_inline __u32 pf_exec_record(struct pf_scratch *s, struct task_st
 	} else {
 		flags |= PF_EXEC_NO_MM;
 	}
+	/* clang can prove these clamps redundant, older verifiers (6.1) cannot */
+	barrier_var(path_len);
 	if (path_len > PF_PATH_MAX)
 		path_len = PF_PATH_MAX;
+	barrier_var(args_len);
 	if (args_len > PF_ARGV_ROOM)
 		args_len = PF_ARGV_ROOM;
 	e->path_len = path_len;
@@ -63,9 +68,8 @@ static __always_inline __u32 pf_exec_record(struct pf_scratch *s, struct task_st
 	end = PF_PATH_OFF + path_len + args_len;
 	if (end <= PF_SCRATCH_SIZE - 8)
 		*(__u64 *)(s->buf + end) = 0;
-	size = PF_EXEC_SIZE(path_len, args_len);
-	e->hdr.size = size;
-	return size;
+	e->hdr.size = PF_EXEC_SIZE(path_len, args_len);
+	return PF_EXEC_SIZE(path_len, args_len);
 }
 
 #endif /* PROCFLOW_EXEC_BPF_H */

@@ -30,7 +30,8 @@ int iter_task(struct bpf_iter__task *ctx)
 	struct seq_file *seq = ctx->meta->seq;
 	struct task_struct *task = ctx->task;
 	struct pf_scratch *s;
-	__u32 zero = 0, size;
+	__u32 zero = 0;
+	__u64 size;
 
 	if (!task || task->pid != task->tgid)
 		return 0;
@@ -43,6 +44,7 @@ int iter_task(struct bpf_iter__task *ctx)
 	}
 	size = pf_exec_record(s, task, PF_ARGV_TASK, pf_args_cap, PF_ITER_REC_MAX,
 			      PF_EV_TASK, PF_HOOK_ITER_TASK);
+	barrier_var(size);
 	if (size > PF_ITER_REC_MAX)
 		return 0;
 	/* on overflow the kernel flushes and runs us again for this task: count once */
