@@ -188,17 +188,15 @@ export function decodeSock(
   };
 }
 
-/** Splits NUL-terminated argv elements; a final unterminated element is kept too. */
+/**
+ * Splits NUL-terminated argv elements; a final unterminated element is kept
+ * too. The block is decoded once (escapes never contain NUL, so splitting
+ * afterwards is exact).
+ */
 export function splitArgv(u8: Uint8Array, start: number, end: number): string[] {
-  const argv: string[] = [];
-  let s = start;
-  for (let i = start; i < end; i++) {
-    if (u8[i] === 0) {
-      argv.push(decodeBytes(u8, s, i));
-      s = i + 1;
-    }
-  }
-  if (s < end) argv.push(decodeBytes(u8, s, end));
+  if (end <= start) return [];
+  const argv = decodeBytes(u8, start, end).split('\0');
+  if (u8[end - 1] === 0) argv.pop();
   return argv;
 }
 

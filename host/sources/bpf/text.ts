@@ -7,25 +7,12 @@ const strict = new TextDecoder('utf-8', { fatal: true });
 
 /** Decodes u8[start, end) with invalid bytes written as \xNN. */
 export function decodeBytes(u8: Uint8Array, start: number, end: number): string {
-  let ascii = true;
-  for (let i = start; i < end; i++) {
-    if (u8[i] >= 0x80) { ascii = false; break; }
-  }
-  if (ascii) return latin1(u8, start, end);
+  if (end <= start) return '';
   try {
-    return strict.decode(u8.subarray(start, end));
+    return strict.decode(u8.subarray(start, end)); // simdutf-backed: the common case costs one call
   } catch {
     return decodeLossy(u8, start, end);
   }
-}
-
-function latin1(u8: Uint8Array, start: number, end: number): string {
-  if (end - start < 64) {
-    let s = '';
-    for (let i = start; i < end; i++) s += String.fromCharCode(u8[i]);
-    return s;
-  }
-  return Buffer.from(u8.buffer, u8.byteOffset + start, end - start).toString('latin1');
 }
 
 function hexEscape(b: number): string {

@@ -109,5 +109,9 @@ describe('text convention', () => {
   it('splits argv, keeping empty elements and an unterminated tail', () => {
     const u8 = Buffer.from('a\0\0b c\0tail');
     expect(splitArgv(u8, 0, u8.length)).toEqual(['a', '', 'b c', 'tail']);
+    // An invalid lead byte just before a separator is escaped and the separator survives.
+    const bad = Uint8Array.from([0x61, 0xc3, 0x00, 0xe2, 0x82, 0x00, 0x62, 0x00]);
+    expect(splitArgv(bad, 0, bad.length)).toEqual(['a\\xc3', '\\xe2\\x82', 'b']);
+    expect(splitArgv(bad, 0, 0)).toEqual([]);
   });
 });
