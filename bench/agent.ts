@@ -15,6 +15,7 @@
  */
 import { readKernelInfo } from '../host/kernel/features.js';
 import { createLogger } from '../host/log.js';
+import { startPump } from '../host/sources/bpf/pump.js';
 import { BpfCapture } from '../host/sources/bpf/loader.js';
 import { numOpt, parseArgs } from './lib/stats.js';
 
@@ -32,14 +33,14 @@ function main(): void {
   const hooks: AttachedHooks = {};
   for (const h of capture.hooks) hooks[h.hook] = h.chosen ? h.attachTypes.join(',') : null;
   const records: Record<string, number> = {};
-  const pump = () => capture.poll((rec) => { records[rec.kind] = (records[rec.kind] ?? 0) + 1; });
-  const timer = setInterval(pump, intervalMs);
+  const pollAll = (max?: number) => capture.poll((rec) => { records[rec.kind] = (records[rec.kind] ?? 0) + 1; }, max);
+  const pump = startPump(pollAll, intervalMs); // the agent's own pump
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   process.stdout.write(`${JSON.stringify({ type: 'ready', hooks })}\n`);
   const stop = () => {
-    clearInterval(timer);
-    pump();
+    pump.stop();
+    while (pollAll() > 0);
     const cpu = process.cpuUsage(cpu0);
     const stats = {
       type: 'stats', records, counters: capture.counters(), malformed: capture.malformed,

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { readKernelInfo } from '../kernel/features.js';
 import type { HookMode } from '../sources/bpf/hooks.js';
 import { BpfCapture } from '../sources/bpf/loader.js';
+import { startPump } from '../sources/bpf/pump.js';
 import { takeSnapshot } from '../sources/snapshot.js';
 
 /** Options of `procflow run`. */
@@ -38,13 +39,13 @@ export async function runAgent(opts: RunOptions, log: Logger): Promise<number> {
     const count = (kind: string) => { counts[kind] = (counts[kind] ?? 0) + 1; };
     takeSnapshot(capture, log);
     await new Promise<void>((resolve) => {
-      const pump = setInterval(() => capture.poll((rec) => count(rec.kind)), 5);
+      const pump = startPump((max) => capture.poll((rec) => count(rec.kind), max));
       const summary = setInterval(() => {
         log.info({ events: { ...counts }, hooks: capture.counters(), malformed: capture.malformed }, 'interval summary');
         for (const k of Object.keys(counts)) delete counts[k];
       }, opts.intervalMs ?? 15_000);
       const stop = () => {
-        clearInterval(pump);
+        pump.stop();
         clearInterval(summary);
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);

@@ -10,6 +10,7 @@ import { redactArgv } from '../redact/default-rules.js';
 import type { BpfRecord, SockRecord } from '../sources/bpf/decode.js';
 import type { HookMode } from '../sources/bpf/hooks.js';
 import { BpfCapture } from '../sources/bpf/loader.js';
+import { startPump } from '../sources/bpf/pump.js';
 import { rfc3339Micro } from './time.js';
 
 /** Options of `procflow trace`. */
@@ -97,11 +98,11 @@ export async function runTrace(opts: TraceOptions, log: Logger): Promise<number>
       if (rec.kind === 'udp_send' || rec.kind === 'udp_recv') udpPrinted.set(udpKey(rec), rec.segsOut + rec.segsIn);
       emit(line);
     };
-    const pump = () => capture.poll(print);
+    const pollAll = (max?: number) => capture.poll(print, max);
     await new Promise<void>((resolve) => {
-      const timer = setInterval(pump, 5);
+      const pump = startPump(pollAll);
       const stop = () => {
-        clearInterval(timer);
+        pump.stop();
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
         resolve();
@@ -110,7 +111,7 @@ export async function runTrace(opts: TraceOptions, log: Logger): Promise<number>
       process.on('SIGTERM', stop);
       if (opts.durationMs !== undefined) setTimeout(stop, opts.durationMs).unref();
     });
-    pump();
+    while (pollAll() > 0);
     for (const r of capture.udpFlows()) {
       if ((udpPrinted.get(udpKey(r)) ?? -1) !== r.segsOut + r.segsIn) print({ ...r, bootNs: nowBootNs(capture) });
     }

@@ -121,24 +121,7 @@ export function decodeRecord(dv: DataView, u8: Uint8Array, off: number, len: num
     const argsLen = dv.getUint32(off + E.args_len[0], true);
     const tail = off + LAYOUT.pf_exec.size;
     if (LAYOUT.pf_exec.size + pathLen + argsLen > len) return undefined;
-    const flags = dv.getUint32(off + E.flags[0], true);
-    return {
-      kind: type === EventType.EXEC ? 'exec' : 'task',
-      hook,
-      bootNs,
-      pid: dv.getUint32(off + E.pid[0], true),
-      tid: dv.getUint32(off + E.tid[0], true),
-      ppid: dv.getUint32(off + E.ppid[0], true),
-      uid: dv.getUint32(off + E.uid[0], true),
-      startNs: u64(dv, off + E.start_ns[0]),
-      parentStartNs: u64(dv, off + E.parent_start_ns[0]),
-      comm: comm(u8, off + E.comm[0]),
-      path: decodeBytes(u8, tail, tail + pathLen),
-      argv: splitArgv(u8, tail + pathLen, tail + pathLen + argsLen),
-      truncated: (flags & EXEC_ARGS_TRUNCATED) !== 0,
-      pathTruncated: (flags & EXEC_PATH_TRUNCATED) !== 0,
-      noMm: (flags & EXEC_NO_MM) !== 0,
-    };
+    return new DecodedExec(dv, u8, off, type === EventType.EXEC ? 'exec' : 'task', hook, bootNs, tail, pathLen, argsLen);
   }
   if (type === EventType.EXIT) {
     if (len < LAYOUT.pf_exit.size) return undefined;
@@ -186,6 +169,70 @@ export function decodeSock(
     segsOut: u64(dv, off + S.segs_out[0]),
     segsIn: u64(dv, off + S.segs_in[0]),
   };
+}
+
+/**
+ * An exec record as decoded from the ring. argv is kept as one decoded
+ * NUL-separated string and split on first use: most exec'd processes never
+ * open a connection, and splitting costs more than the rest of the decode.
+ */
+class DecodedExec implements ExecRecord {
+  readonly kind: 'exec' | 'task';
+  readonly hook: HookName;
+  readonly bootNs: number;
+  readonly pid: number;
+  readonly tid: number;
+  readonly ppid: number;
+  readonly uid: number;
+  readonly startNs: number;
+  readonly parentStartNs: number;
+  readonly comm: string;
+  readonly path: string;
+  readonly truncated: boolean;
+  readonly pathTruncated: boolean;
+  readonly noMm: boolean;
+  private readonly argvText: string;
+  private argvList: string[] | undefined;
+
+  constructor(
+    dv: DataView, u8: Uint8Array, off: number, kind: 'exec' | 'task', hook: HookName, bootNs: number, tail: number,
+    pathLen: number, argsLen: number,
+  ) {
+    const flags = dv.getUint32(off + E.flags[0], true);
+    this.kind = kind;
+    this.hook = hook;
+    this.bootNs = bootNs;
+    this.pid = dv.getUint32(off + E.pid[0], true);
+    this.tid = dv.getUint32(off + E.tid[0], true);
+    this.ppid = dv.getUint32(off + E.ppid[0], true);
+    this.uid = dv.getUint32(off + E.uid[0], true);
+    this.startNs = u64(dv, off + E.start_ns[0]);
+    this.parentStartNs = u64(dv, off + E.parent_start_ns[0]);
+    this.comm = comm(u8, off + E.comm[0]);
+    this.path = decodeBytes(u8, tail, tail + pathLen);
+    this.truncated = (flags & EXEC_ARGS_TRUNCATED) !== 0;
+    this.pathTruncated = (flags & EXEC_PATH_TRUNCATED) !== 0;
+    this.noMm = (flags & EXEC_NO_MM) !== 0;
+    const end = tail + pathLen + argsLen;
+    // Without the last element's NUL, split() yields no empty tail.
+    this.argvText = decodeBytes(u8, tail + pathLen, argsLen > 0 && u8[end - 1] === 0 ? end - 1 : end);
+    this.argvList = argsLen === 0 ? [] : undefined;
+  }
+
+  /** argv including argv[0], split on first use. */
+  get argv(): string[] {
+    return (this.argvList ??= this.argvText.split('\0'));
+  }
+
+  set argv(value: string[]) {
+    this.argvList = value;
+  }
+
+  /** Plain-object form, so JSON sees argv as a field. */
+  toJSON(): ExecRecord {
+    const { kind, hook, bootNs, pid, tid, ppid, uid, startNs, parentStartNs, comm: c, path, truncated, pathTruncated, noMm } = this;
+    return { kind, hook, bootNs, pid, tid, ppid, uid, startNs, parentStartNs, comm: c, path, argv: this.argv, truncated, pathTruncated, noMm };
+  }
 }
 
 /**

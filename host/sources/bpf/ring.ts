@@ -27,7 +27,7 @@ export class RingReader {
   private readonly cons: BigUint64Array;
   private readonly prod: Uint32Array;
   private readonly dv: DataView;
-  private readonly u8: Uint8Array;
+  private readonly u8: Buffer; // a Buffer (Uint8Array subclass) so decoders can use its fast string slicing
   private readonly mask: number;
   private consPos: number;
   private closed = false;
@@ -52,7 +52,7 @@ export class RingReader {
     this.prod = new Uint32Array(viewOf(this.prodPtr, 8));
     const data = viewOf(this.prodPtr + BigInt(pageSize), 2 * size);
     this.dv = new DataView(data);
-    this.u8 = new Uint8Array(data);
+    this.u8 = Buffer.from(data);
     this.consPos = Number(this.cons[0]);
   }
 

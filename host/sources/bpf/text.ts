@@ -3,16 +3,24 @@
  * procflow: valid UTF-8 is kept as is, every byte that is not part of a valid
  * UTF-8 sequence becomes the four characters `\xNN` (lower-case hex).
  */
-const strict = new TextDecoder('utf-8', { fatal: true });
+import { isUtf8 } from 'node:buffer';
+
+/** A Buffer view of the same memory (no copy), for Buffer's fast slice methods. */
+function asBuffer(u8: Uint8Array): Buffer {
+  return Buffer.isBuffer(u8) ? u8 : Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+}
 
 /** Decodes u8[start, end) with invalid bytes written as \xNN. */
 export function decodeBytes(u8: Uint8Array, start: number, end: number): string {
   if (end <= start) return '';
-  try {
-    return strict.decode(u8.subarray(start, end)); // simdutf-backed: the common case costs one call
-  } catch {
-    return decodeLossy(u8, start, end);
+  const buf = asBuffer(u8);
+  if (end - start <= 64) {
+    // Short strings (comm, most paths) are nearly always ASCII: a scan beats a validator call.
+    let ascii = true;
+    for (let i = start; i < end; i++) if (u8[i] >= 0x80) { ascii = false; break; }
+    if (ascii) return buf.toString('latin1', start, end);
   }
+  return isUtf8(u8.subarray(start, end)) ? buf.toString('utf8', start, end) : decodeLossy(u8, start, end);
 }
 
 function hexEscape(b: number): string {
