@@ -34,7 +34,7 @@ function main(): void {
   for (const h of capture.hooks) hooks[h.hook] = h.chosen ? h.attachTypes.join(',') : null;
   const records: Record<string, number> = {};
   const pollAll = (max?: number) => capture.poll((rec) => { records[rec.kind] = (records[rec.kind] ?? 0) + 1; }, max);
-  const pump = startPump(pollAll, intervalMs); // the agent's own pump
+  const pump = startPump(pollAll, { intervalMs }); // the agent's own pump
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   process.stdout.write(`${JSON.stringify({ type: 'ready', hooks })}\n`);

@@ -10,7 +10,7 @@ describe('startPump', () => {
     const pump = startPump((max) => {
       expect(max).toBe(8);
       return sizes[calls++] ?? 0;
-    }, 60_000, 8);
+    }, { intervalMs: 60_000, idleMaxMs: 60_000, batch: 8 });
     try {
       expect(await waitFor(() => calls >= 4, 2000)).toBe(true);
       // The 4th poll returned less than a batch: the pump stops draining until the next tick.
@@ -23,7 +23,7 @@ describe('startPump', () => {
 
   it('stops polling when stopped', async () => {
     let calls = 0;
-    const pump = startPump(() => { calls++; return 8; }, 60_000, 8);
+    const pump = startPump(() => { calls++; return 8; }, { intervalMs: 60_000, idleMaxMs: 60_000, batch: 8 });
     expect(await waitFor(() => calls >= 3, 2000)).toBe(true);
     pump.stop();
     const at = calls;
