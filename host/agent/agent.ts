@@ -1,0 +1,194 @@
+/**
+ * The agent: capture → process cache + flow table → aggregation → sinks.
+ * Every flush interval it emits one record per aggregated flow; stopping
+ * emits the final partial interval and flushes every sink, so nothing
+ * buffered is lost.
+ */
+import { hostname } from 'node:os';
+import { ProcessCache } from '../cache/process-cache.js';
+import { effectiveRetention, type AgentConfig } from '../config/settings.js';
+import { isLoopback, HostAddresses } from '../flows/addresses.js';
+import { aggregate } from '../flows/aggregate.js';
+import type { FlowRecord } from '../flows/record.js';
+import { processResolver } from '../flows/resolve.js';
+import { FlowTable } from '../flows/table.js';
+import type { Logger } from '../log.js';
+import { readKernelInfo } from '../kernel/features.js';
+import { FileSink } from '../sinks/file.js';
+import type { Sink } from '../sinks/sink.js';
+import { StdoutSink } from '../sinks/stdout.js';
+import { isSockRecord, type BpfRecord, type SockRecord } from '../sources/bpf/decode.js';
+import { BpfCapture } from '../sources/bpf/loader.js';
+import { startPump, type Pump } from '../sources/bpf/pump.js';
+import { takeSnapshot } from '../sources/snapshot.js';
+
+/** Counters of the agent's own work (the stats line). */
+export interface AgentStats {
+  intervals: number;
+  records: number;
+  /** Flows dropped by includeLoopback: false. */
+  loopbackSkipped: number;
+}
+
+/** A running agent. */
+export class Agent {
+  private readonly cache: ProcessCache;
+  private readonly table: FlowTable;
+  private readonly hostAddrs = new HostAddresses();
+  private readonly attribution;
+  private readonly host: string;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private pump: Pump | undefined;
+  private intervalStartMs = Date.now();
+  private flushing: Promise<void> = Promise.resolve();
+  private stopped = false;
+  readonly stats: AgentStats = { intervals: 0, records: 0, loopbackSkipped: 0 };
+
+  private constructor(
+    private readonly config: AgentConfig,
+    private readonly capture: BpfCapture,
+    private readonly sinks: Sink[],
+    private readonly log: Logger,
+    /** Called with each interval's records after the sinks have them (tests, plugins). */
+    private readonly onRecords?: (records: FlowRecord[]) => void,
+  ) {
+    this.cache = new ProcessCache({ maxEntries: config.processCacheMaxEntries, retentionMs: effectiveRetention(config) });
+    this.table = new FlowTable(config.flowTableMaxEntries, config.flowTableOverflow);
+    this.attribution = processResolver(this.cache, config.collectProcessPath);
+    this.host = config.nodeName ?? hostname();
+  }
+
+  /** Starts capture, takes the startup snapshot and begins the first interval. Throws catalogued errors. */
+  static start(config: AgentConfig, log: Logger, onRecords?: (records: FlowRecord[]) => void): Agent {
+    const kernel = readKernelInfo();
+    log.info(
+      { hostPidNs: kernel.hostPidNs },
+      kernel.hostPidNs
+        ? 'host PID namespace: processes already running are read from the BPF task iterator, /proc as fallback'
+        : 'NOT in the host PID namespace: /proc is never read for BPF pids; processes already running come from the BPF task iterator where it works, else they are reported by task name with empty args',
+    );
+    const capture = BpfCapture.start(
+      { hooks: config.hooks, argsCap: config.argsCap, ignoreTgid: config.excludeSelf && kernel.hostPidNs ? process.pid : 0 },
+      log,
+    );
+    let sinks: Sink[] = [];
+    try {
+      capture.requireExec();
+      for (const h of capture.hooks) {
+        if (h.chosen) log.info({ hook: h.hook, family: h.chosen, attach: h.attachTypes, why: h.reason }, 'hook attached');
+      }
+      sinks = config.sinks.map((s) => (s.type === 'file' ? new FileSink(s) : new StdoutSink()));
+      const agent = new Agent(config, capture, sinks, log, onRecords);
+      agent.begin();
+      return agent;
+    } catch (err) {
+      for (const s of sinks) void s.close();
+      capture.close();
+      throw err;
+    }
+  }
+
+  private begin(): void {
+    const now = Date.now();
+    const snap = takeSnapshot(this.capture, this.log);
+    for (const p of snap.processes) this.cache.onSnapshot(p);
+    for (const s of snap.sockets) this.table.apply(s, now, true);
+    this.runIterator('iter_tcp', true); // connections older than the agent count bytes from now on
+    this.intervalStartMs = now;
+    this.pump = startPump((max) => this.capture.poll((rec) => this.route(rec), max));
+    this.timers.push(
+      setInterval(() => this.flushInterval(), this.config.flushInterval),
+      setInterval(() => this.refreshProcesses(), this.config.processRefreshInterval),
+      setInterval(() => this.logStats(), this.config.statsInterval),
+    );
+    this.log.info({ sinks: this.sinks.map((s) => s.name), flushIntervalMs: this.config.flushInterval, snapshot: snap.source }, 'procflow ready: capture attached');
+  }
+
+  private route(rec: BpfRecord): void {
+    const now = Date.now();
+    switch (rec.kind) {
+      case 'exec': this.cache.onExec(rec); break;
+      case 'task': this.cache.onSnapshot(rec); break;
+      case 'exit': this.cache.onExit(rec, now); break;
+      default: this.table.apply(rec, now);
+    }
+  }
+
+  private runIterator(name: 'iter_tcp' | 'iter_task', startup = false): void {
+    const now = Date.now();
+    try {
+      this.capture.runIterator(name, (rec) => {
+        if (isSockRecord(rec)) this.table.apply(rec, now, startup);
+        else if (rec.kind === 'task') this.cache.onSnapshot(rec);
+      });
+    } catch (err) {
+      this.log.warn({ iterator: name, err: (err as Error).message }, 'iterator failed; continuing without it');
+    }
+  }
+
+  private refreshProcesses(): void {
+    this.runIterator('iter_task');
+    this.cache.sweep(Date.now());
+  }
+
+  /** Ends the current interval at `endMs` and ships its records. */
+  private async emit(endMs: number): Promise<void> {
+    // Fresh counters first: live TCP connections and UDP peers report their bytes in this interval.
+    this.capture.poll((rec) => this.route(rec));
+    this.runIterator('iter_tcp');
+    for (const u of this.capture.udpFlows()) this.table.apply(u as SockRecord, endMs);
+    const conns = this.table.flush(this.intervalStartMs).filter((c) => {
+      const skip = !this.config.includeLoopback && (isLoopback(c.localAddr) || isLoopback(c.remoteAddr));
+      if (skip) this.stats.loopbackSkipped++;
+      return !skip;
+    });
+    const records = aggregate(conns, this.intervalStartMs, endMs, {
+      level: this.config.aggregationKindForAllowed,
+      perFlowProcessLimit: this.config.perFlowProcessLimit,
+      perFlowProcessArgsLimit: this.config.perFlowProcessArgsLimit,
+      collectProcessInfo: this.config.collectProcessInfo,
+      host: this.host,
+      isHostAddress: (a) => this.hostAddrs.has(a),
+      resolve: this.attribution.resolve,
+    });
+    this.intervalStartMs = endMs;
+    this.stats.intervals++;
+    this.stats.records += records.length;
+    for (const sink of this.sinks) {
+      try {
+        await sink.write(records);
+      } catch (err) {
+        this.log.error({ sink: sink.name, records: records.length, err: (err as Error).message }, 'sink write failed');
+      }
+    }
+    this.onRecords?.(records);
+    this.cache.sweep(endMs);
+  }
+
+  private flushInterval(): void {
+    this.flushing = this.flushing.then(() => this.emit(Date.now()));
+  }
+
+  private logStats(): void {
+    this.log.info({
+      hooks: this.capture.counters(), malformed: this.capture.malformed, attribution: this.attribution.stats,
+      processCache: this.cache.stats(), flowTable: this.table.stats(), agent: this.stats,
+    }, 'stats');
+  }
+
+  /** Emits the final partial interval (end_time = now), flushes and closes every sink, detaches. Safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.pump?.stop();
+    try {
+      await this.flushing;
+      await this.emit(Date.now());
+      this.logStats();
+    } finally {
+      for (const s of this.sinks) await s.close();
+      this.capture.close();
+    }
+  }
+}

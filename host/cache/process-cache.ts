@@ -1,0 +1,185 @@
+/**
+ * The process cache: pid → what ran there (path, argv, comm, parent, uid,
+ * start and exit time), fed by exec/exit events and by snapshots of running
+ * processes. An incarnation is identified by pid AND start time (clock ticks,
+ * as /proc/PID/stat field 22), so a flow is never attributed to the wrong
+ * incarnation of a reused pid. Exited processes stay resolvable for a
+ * retention window; the cache is bounded, evicting the oldest exited first.
+ */
+import type { ExecRecord, ExitRecord } from '../sources/bpf/decode.js';
+
+/** What the cache knows of one process incarnation. */
+export interface ProcessInfo {
+  pid: number;
+  /** Start time in clock ticks since boot (the identity, with pid). */
+  startTicks: number;
+  ppid: number;
+  uid: number;
+  comm: string;
+  /** Resolved executable path ('' when unknown). */
+  path: string;
+  /** argv including argv[0] ([] when unknown). */
+  argv: readonly string[];
+  /** The argv cap cut the list. */
+  truncated: boolean;
+  /** Where path/argv came from: an exec event (authoritative) or a snapshot. */
+  source: 'exec' | 'snapshot';
+  /** Wall-clock ms of the exit, when it exited. */
+  exitedAtMs?: number;
+}
+
+/** Hit/miss/eviction counters. */
+export interface ProcessCacheStats {
+  size: number;
+  hits: number;
+  misses: number;
+  evictions: number;
+  /** Lookups whose pid was known but whose start time matched no incarnation. */
+  pidReuseMisses: number;
+}
+
+/** Cache bounds. */
+export interface ProcessCacheOptions {
+  maxEntries: number;
+  /** How long exited processes stay resolvable, ms. */
+  retentionMs: number;
+}
+
+/** ns since boot → clock ticks (USER_HZ = 100), the unit /proc uses: BPF and /proc agree on it. */
+export function startTicksOf(startNs: number): number {
+  return Math.floor(startNs / 1e7);
+}
+
+/** pid → incarnations (newest last; nearly always one). */
+export class ProcessCache {
+  private readonly byPid = new Map<number, ProcessEntry[]>();
+  private entries = 0;
+  private readonly counters = { hits: 0, misses: 0, evictions: 0, pidReuseMisses: 0 };
+
+  constructor(private readonly options: ProcessCacheOptions) {}
+
+  /** An exec: the new image of the process (exec-time argv is authoritative). */
+  onExec(rec: ExecRecord): void {
+    this.upsert(rec, 'exec');
+  }
+
+  /**
+   * A process seen by a snapshot (task iterator or /proc). It never overrides
+   * what an exec event of the same incarnation said.
+   */
+  onSnapshot(rec: ExecRecord): void {
+    this.upsert(rec, 'snapshot');
+  }
+
+  /** The process (all its threads) exited. */
+  onExit(rec: ExitRecord, nowMs: number): void {
+    const inc = this.find(rec.pid, startTicksOf(rec.startNs));
+    if (inc && inc.exitedAtMs === undefined) inc.exitedAtMs = nowMs;
+  }
+
+  /**
+   * The incarnation of `pid` that started at `startNs` (ns since boot), or,
+   * without a start time, the newest one. Counts a hit or a miss.
+   */
+  lookup(pid: number, startNs?: number): ProcessInfo | undefined {
+    const list = this.byPid.get(pid);
+    let found: ProcessInfo | undefined;
+    if (list) {
+      found = startNs === undefined ? list[list.length - 1] : list.find((p) => p.startTicks === startTicksOf(startNs));
+      if (!found) this.counters.pidReuseMisses++;
+    }
+    if (found) this.counters.hits++;
+    else this.counters.misses++;
+    return found;
+  }
+
+  /** Drops exited processes past retention, then evicts down to maxEntries (oldest exit first, then oldest start). */
+  sweep(nowMs: number): void {
+    for (const [pid, list] of this.byPid) {
+      const kept = list.filter((p) => p.exitedAtMs === undefined || nowMs - p.exitedAtMs <= this.options.retentionMs);
+      this.replace(pid, list, kept);
+    }
+    if (this.entries <= this.options.maxEntries) return;
+    const all = [...this.byPid.values()].flat();
+    // Exited before running; among exited the earliest exit first; among running the oldest start first.
+    all.sort((a, b) => rank(a) - rank(b) || (a.exitedAtMs ?? 0) - (b.exitedAtMs ?? 0) || a.startTicks - b.startTicks);
+    for (const victim of all.slice(0, this.entries - this.options.maxEntries)) this.remove(victim);
+  }
+
+  /** Counters and size. */
+  stats(): ProcessCacheStats {
+    return { size: this.entries, ...this.counters };
+  }
+
+  private upsert(rec: ExecRecord, source: 'exec' | 'snapshot'): void {
+    const startTicks = startTicksOf(rec.startNs);
+    const existing = this.find(rec.pid, startTicks);
+    if (existing) {
+      if (source === 'snapshot' && existing.source === 'exec') return;
+      existing.setImage(rec, source); // a re-exec in the same process, or a fresher snapshot: the latest image wins
+      return;
+    }
+    const list = this.byPid.get(rec.pid) ?? [];
+    // A newer incarnation means the older one has exited, whether or not we saw it go.
+    for (const old of list) old.exitedAtMs ??= Date.now();
+    list.push(new ProcessEntry(rec, startTicks, source));
+    this.byPid.set(rec.pid, list);
+    this.entries++;
+    if (this.entries > this.options.maxEntries * 1.1) this.sweep(Date.now()); // amortised bound
+  }
+
+  private find(pid: number, startTicks: number): ProcessEntry | undefined {
+    return this.byPid.get(pid)?.find((p) => p.startTicks === startTicks);
+  }
+
+  private remove(victim: ProcessEntry): void {
+    const list = this.byPid.get(victim.pid);
+    if (!list) return;
+    this.replace(victim.pid, list, list.filter((p) => p !== victim));
+  }
+
+  private replace(pid: number, list: ProcessEntry[], kept: ProcessEntry[]): void {
+    if (kept.length === list.length) return;
+    this.counters.evictions += list.length - kept.length;
+    this.entries -= list.length - kept.length;
+    if (kept.length === 0) this.byPid.delete(pid);
+    else this.byPid.set(pid, kept);
+  }
+}
+
+function rank(p: ProcessInfo): number {
+  return p.exitedAtMs === undefined ? 1 : 0;
+}
+
+/** A cache entry; argv is read from the exec record on demand (it is split lazily). */
+class ProcessEntry implements ProcessInfo {
+  ppid = 0;
+  uid = 0;
+  comm = '';
+  path = '';
+  truncated = false;
+  exitedAtMs?: number;
+  private image!: ExecRecord;
+
+  constructor(rec: ExecRecord, readonly startTicks: number, public source: 'exec' | 'snapshot') {
+    this.setImage(rec, source);
+  }
+
+  get pid(): number {
+    return this.image.pid;
+  }
+
+  get argv(): readonly string[] {
+    return this.image.argv;
+  }
+
+  setImage(rec: ExecRecord, source: 'exec' | 'snapshot'): void {
+    this.image = rec;
+    this.source = source;
+    this.ppid = rec.ppid;
+    this.uid = rec.uid;
+    this.comm = rec.comm;
+    this.path = rec.path;
+    this.truncated = rec.truncated;
+  }
+}
