@@ -59,16 +59,16 @@ export class ProcessCache {
   constructor(private readonly options: ProcessCacheOptions) {}
 
   /** An exec: the new image of the process (exec-time argv is authoritative). */
-  onExec(rec: ExecRecord): void {
-    this.upsert(rec, 'exec');
+  onExec(rec: ExecRecord, nowMs = Date.now()): void {
+    this.upsert(rec, 'exec', nowMs);
   }
 
   /**
    * A process seen by a snapshot (task iterator or /proc). It never overrides
    * what an exec event of the same incarnation said.
    */
-  onSnapshot(rec: ExecRecord): void {
-    this.upsert(rec, 'snapshot');
+  onSnapshot(rec: ExecRecord, nowMs = Date.now()): void {
+    this.upsert(rec, 'snapshot', nowMs);
   }
 
   /** The process (all its threads) exited. */
@@ -99,6 +99,11 @@ export class ProcessCache {
       const kept = list.filter((p) => p.exitedAtMs === undefined || nowMs - p.exitedAtMs <= this.options.retentionMs);
       this.replace(pid, list, kept);
     }
+    this.evictToBound();
+  }
+
+  /** Evicts down to maxEntries: exited before running, earliest exit first, then oldest start. */
+  private evictToBound(): void {
     if (this.entries <= this.options.maxEntries) return;
     const all = [...this.byPid.values()].flat();
     // Exited before running; among exited the earliest exit first; among running the oldest start first.
@@ -111,7 +116,7 @@ export class ProcessCache {
     return { size: this.entries, ...this.counters };
   }
 
-  private upsert(rec: ExecRecord, source: 'exec' | 'snapshot'): void {
+  private upsert(rec: ExecRecord, source: 'exec' | 'snapshot', nowMs: number): void {
     const startTicks = startTicksOf(rec.startNs);
     const existing = this.find(rec.pid, startTicks);
     if (existing) {
@@ -121,11 +126,11 @@ export class ProcessCache {
     }
     const list = this.byPid.get(rec.pid) ?? [];
     // A newer incarnation means the older one has exited, whether or not we saw it go.
-    for (const old of list) old.exitedAtMs ??= Date.now();
+    for (const old of list) old.exitedAtMs ??= nowMs;
     list.push(new ProcessEntry(rec, startTicks, source));
     this.byPid.set(rec.pid, list);
     this.entries++;
-    if (this.entries > this.options.maxEntries * 1.1) this.sweep(Date.now()); // amortised bound
+    if (this.entries > this.options.maxEntries * 1.1) this.evictToBound(); // amortised: sort once per 10% overshoot
   }
 
   private find(pid: number, startTicks: number): ProcessEntry | undefined {

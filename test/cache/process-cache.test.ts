@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { ProcessCache } from '../../host/cache/process-cache.js';
+import { exec, exit } from '../helpers/records.js';
+
+describe('ProcessCache', () => {
+  it('resolves by pid and start time, never the wrong incarnation of a reused pid', () => {
+    const c = new ProcessCache({ maxEntries: 100, retentionMs: 60_000 });
+    c.onExec(exec(42, 1_000e7, '/usr/bin/curl', ['curl', 'a']));
+    c.onExit(exit(42, 1_000e7), 1000);
+    c.onExec(exec(42, 2_000e7, '/usr/bin/wget', ['wget', 'b']), 1500); // pid reused
+    expect(c.lookup(42, 1_000e7 + 5e6)?.path).toBe('/usr/bin/curl'); // same tick
+    expect(c.lookup(42, 2_000e7)?.path).toBe('/usr/bin/wget');
+    expect(c.lookup(42, 3_000e7)).toBeUndefined();
+    expect(c.lookup(42)?.path).toBe('/usr/bin/wget');
+    expect(c.stats()).toMatchObject({ size: 2, hits: 3, misses: 1, pidReuseMisses: 1 });
+  });
+
+  it('keeps exited processes for the retention window, then forgets them', () => {
+    const c = new ProcessCache({ maxEntries: 100, retentionMs: 10_000 });
+    c.onExec(exec(7, 1e9, '/bin/true', ['true']));
+    c.onExit(exit(7, 1e9), 1_000);
+    c.sweep(10_999);
+    expect(c.lookup(7, 1e9)?.path).toBe('/bin/true');
+    c.sweep(11_001);
+    expect(c.lookup(7, 1e9)).toBeUndefined();
+    expect(c.stats().evictions).toBe(1);
+  });
+
+  it('lets exec-time argv win over a later snapshot of the same incarnation', () => {
+    const c = new ProcessCache({ maxEntries: 100, retentionMs: 10_000 });
+    c.onExec(exec(9, 1e9, '/usr/bin/app', ['app', '--token', 'x']));
+    c.onSnapshot({ ...exec(9, 1e9, '/usr/bin/app', ['renamed-by-setproctitle']), kind: 'task' });
+    expect(c.lookup(9, 1e9)?.argv).toEqual(['app', '--token', 'x']);
+    // A re-exec in the same process replaces the image.
+    c.onExec(exec(9, 1e9, '/usr/bin/other', ['other']));
+    expect(c.lookup(9, 1e9)?.path).toBe('/usr/bin/other');
+  });
+
+  it('is bounded, evicting the oldest exited first', () => {
+    const c = new ProcessCache({ maxEntries: 3, retentionMs: 1e9 });
+    c.onExec(exec(1, 1e9, '/a', ['a']));
+    c.onExec(exec(2, 2e9, '/b', ['b']));
+    c.onExec(exec(3, 3e9, '/c', ['c']));
+    c.onExit(exit(3, 3e9), 100);
+    c.onExit(exit(2, 2e9), 200);
+    c.onExec(exec(4, 4e9, '/d', ['d']), 250); // over the 10% slack: the insert itself evicts
+    c.sweep(300);
+    expect(c.stats().size).toBe(3);
+    expect(c.lookup(3, 3e9)).toBeUndefined(); // earliest exit went first
+    expect(c.lookup(2, 2e9)?.path).toBe('/b');
+    expect(c.lookup(1, 1e9)?.path).toBe('/a'); // running processes are kept over exited ones
+    expect(c.lookup(4, 4e9)?.path).toBe('/d');
+  });
+});
