@@ -53,7 +53,16 @@ export const ERRORS = {
   RINGBUF_MAP: spec('PROCFLOW_E_RINGBUF_MAP', 'Mapping the BPF ring buffer failed: {reason}. Raise the memory limit of procflow\'s cgroup or lower ringBufferSize.'),
   CONFIG_INVALID: spec('PROCFLOW_E_CONFIG_INVALID', 'Invalid setting {field}: {reason}. {fix}'),
   USAGE: spec('PROCFLOW_E_USAGE', '{reason}. Run `procflow --help` for usage.'),
+  SINK_OPEN: spec(
+    'PROCFLOW_E_SINK_OPEN',
+    'Cannot open the output {path}: {reason}. Check the permissions of its directory, or choose another path (--output FILE, or sinks[].path / dataDir in the config).',
+  ),
   ITER: spec('PROCFLOW_E_ITER', 'Running BPF iterator {program} failed: {reason}. Iterators need Linux 5.8+.'),
+  CONFIG: spec(
+    'PROCFLOW_E_CONFIG',
+    'Config {source} has {count}:\n{problems}\nFix each one; docs/config.md lists every setting with its type, default and aliases. `procflow config check FILE` checks a file without running.',
+  ),
+  CONFIG_FILE: spec('PROCFLOW_E_CONFIG_FILE', 'Cannot read config file {path} ({reason}). Check the path and that the file is readable by the agent.'),
 } as const;
 
 /** A code from the catalog. */

@@ -1,4 +1,5 @@
 /** Command-line parsing helpers shared by the commands. */
+import { parseDurationText } from '../config/duration.js';
 import { ERRORS, ProcflowError } from '../errors.js';
 import { HOOK_MODES, type HookMode } from '../sources/bpf/hooks.js';
 
@@ -11,12 +12,11 @@ export function parseHookMode(value: string | undefined, field = '--hooks'): Hoo
   return v as HookMode;
 }
 
-/** Parses a duration such as "10s", "500ms", "2m", "1h" or a bare number of seconds, into ms. */
+/** Parses a duration such as "10s", "500ms", "2m", "1h", "1m30s" or a bare number of seconds, into ms. */
 export function parseDuration(value: string, field: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  if (!m) {
+  const ms = /^\s*\d+(?:\.\d+)?\s*$/.test(value) ? Math.round(Number(value) * 1000) : parseDurationText(value);
+  if (ms === undefined) {
     throw new ProcflowError(ERRORS.CONFIG_INVALID, { field, reason: `"${value}" is not a duration`, fix: 'Write it like 500ms, 15s, 5m or 1h.' });
   }
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  return Number(m[1]) * unit;
+  return ms;
 }

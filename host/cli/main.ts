@@ -7,6 +7,7 @@ import { ERRORS, isProcflowError, ProcflowError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { parseDuration, parseHookMode } from './args.js';
 import { formatCheck, runCheck } from './check.js';
+import { runConfig } from './config.js';
 import { runAgent } from './run.js';
 import { runTrace } from './trace.js';
 
@@ -21,11 +22,29 @@ Usage:
       diagnostic: it prints RAW process arguments, secrets included, unless
       --redact applies the default redaction. --json writes one object per
       line on stdout (docs/trace-events.schema.json); logs go to stderr.
-  procflow run [--hooks H] [--args-cap N] [--interval D] [--duration D]
-      Run the agent (default command of npm start).
+  procflow run [--config FILE] [--flush-interval D] [--output FILE] [--duration D] [--hooks H]
+      Run the agent (npm start): flow logs with process path, args and pid.
+      --output adds a file sink (rotated FILE.1 … FILE.N); --duration stops
+      cleanly after D (durations: 500ms, 15s, 5m, 1h). Exit codes: 0 ok,
+      2 config error, 3 missing privilege or kernel support.
+  procflow config check FILE
+      Validate a YAML config file without running: print the effective
+      config (JSON) and exit 0, or list every problem and exit 2.
+      Settings: docs/config.md.
 
 Needs root, or CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN, and Linux 5.17+ with BTF.
 `;
+
+/** Codes that mean "this host cannot run capture" (exit 3); every other catalogued error is a usage/config error (exit 2). */
+const PRIVILEGE_OR_KERNEL = new Set([
+  'PROCFLOW_E_NOT_ROOT', 'PROCFLOW_E_NO_BTF', 'PROCFLOW_E_KERNEL_TOO_OLD', 'PROCFLOW_E_LIBBPF_MISSING', 'PROCFLOW_E_BPF_OBJECT_MISSING',
+  'PROCFLOW_E_BPF_OPEN', 'PROCFLOW_E_BPF_LOAD', 'PROCFLOW_E_EXEC_HOOK_MISSING', 'PROCFLOW_E_RINGBUF_MAP', 'PROCFLOW_E_HOOK_ATTACH',
+]);
+
+/** Exit code of a catalogued error: 3 missing privilege or kernel support, 2 otherwise. */
+export function exitCodeOf(code: string): number {
+  return PRIVILEGE_OR_KERNEL.has(code) ? 3 : 2;
+}
 
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -38,7 +57,9 @@ export async function main(argv: string[]): Promise<number> {
         json: { type: 'boolean', default: false },
         hooks: { type: 'string' },
         duration: { type: 'string' },
-        interval: { type: 'string' },
+        config: { type: 'string' },
+        output: { type: 'string' },
+        'flush-interval': { type: 'string' },
         redact: { type: 'boolean', default: false },
         'args-cap': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -67,17 +88,22 @@ export async function main(argv: string[]): Promise<number> {
         }, log);
       case 'run':
         return await runAgent({
-          hooks, argsCap,
-          intervalMs: values.interval ? parseDuration(values.interval, '--interval') : undefined,
+          configPath: values.config,
+          hooks: values.hooks === undefined ? undefined : hooks,
+          argsCap,
+          output: values.output,
+          flushIntervalMs: values['flush-interval'] ? parseDuration(values['flush-interval'], '--flush-interval') : undefined,
           durationMs: values.duration ? parseDuration(values.duration, '--duration') : undefined,
         }, log);
+      case 'config':
+        return runConfig(positionals.slice(1));
       default:
         throw new ProcflowError(ERRORS.USAGE, { reason: `Unknown command "${command}"` });
     }
   } catch (err) {
     if (isProcflowError(err)) {
       process.stderr.write(`procflow: ${err.code}: ${err.message}\n`);
-      return 2;
+      return exitCodeOf(err.code);
     }
     if (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`procflow: PROCFLOW_E_USAGE: ${err.message}. Run \`procflow --help\` for usage.\n`);

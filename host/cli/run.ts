@@ -1,63 +1,66 @@
 /**
- * `procflow run`: the agent. Starts the capture, snapshots the processes and
- * sockets already present, then pumps events until SIGINT/SIGTERM, logging
- * a summary each interval. (Flow aggregation and shipping build on this.)
+ * `procflow run`: the agent. Loads the config (embedded defaults, overlaid by
+ * --config FILE and the flags), runs until --duration ends or SIGINT/SIGTERM,
+ * then emits the final partial interval and flushes every sink.
  */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Agent } from '../agent/agent.js';
+import { loadConfig } from '../config/load.js';
+import { ERRORS, ProcflowError } from '../errors.js';
+import type { AgentConfig } from '../config/settings.js';
 import type { Logger } from '../log.js';
-import { readKernelInfo } from '../kernel/features.js';
 import type { HookMode } from '../sources/bpf/hooks.js';
-import { BpfCapture } from '../sources/bpf/loader.js';
-import { startPump } from '../sources/bpf/pump.js';
-import { takeSnapshot } from '../sources/snapshot.js';
 
-/** Options of `procflow run`. */
+/** Flags of `procflow run` (each overrides the config file). */
 export interface RunOptions {
-  hooks: HookMode;
+  configPath?: string;
+  hooks?: HookMode;
+  flushIntervalMs?: number;
+  /** Adds a file sink writing to this path. */
+  output?: string;
   argsCap?: number;
-  /** Summary interval in ms (default 15 s). */
-  intervalMs?: number;
-  /** Stop after this many ms (tests); default: until a signal. */
+  /** Stop cleanly after this many ms; default: until a signal. */
   durationMs?: number;
+}
+
+/** The effective config: file (or embedded defaults) overlaid by the flags. */
+export function effectiveConfig(opts: RunOptions): AgentConfig {
+  const config: AgentConfig = loadConfig(opts.configPath);
+  if (opts.hooks) config.hooks = opts.hooks;
+  if (opts.flushIntervalMs !== undefined) config.flushInterval = opts.flushIntervalMs;
+  if (opts.argsCap !== undefined) config.argsCap = opts.argsCap;
+  if (opts.output) config.sinks = [...config.sinks, { type: 'file', path: opts.output, maxFileSizeMB: 100, maxFiles: 5 }];
+  return config;
 }
 
 /** Runs the agent until stopped; resolves with the exit code. */
 export async function runAgent(opts: RunOptions, log: Logger): Promise<number> {
-  const kernel = readKernelInfo();
-  log.info(
-    { hostPidNs: kernel.hostPidNs },
-    kernel.hostPidNs
-      ? 'host PID namespace: running processes are read from the BPF task iterator (/proc as fallback)'
-      : 'not in the host PID namespace: /proc is not used for BPF pids; running processes come from the BPF task iterator, else they are reported by task name with empty args',
-  );
-  const capture = BpfCapture.start({ hooks: opts.hooks, argsCap: opts.argsCap, ignoreTgid: kernel.hostPidNs ? process.pid : 0 }, log);
+  const config = effectiveConfig(opts);
+  const agent = Agent.start(config, log); // checks privileges and kernel before anything is written
   try {
-    for (const h of capture.hooks) {
-      if (h.chosen) log.info({ hook: h.hook, family: h.chosen, attach: h.attachTypes, why: h.reason }, 'hook attached');
-    }
-    capture.requireExec();
-    const counts: Record<string, number> = {};
-    const count = (kind: string) => { counts[kind] = (counts[kind] ?? 0) + 1; };
-    takeSnapshot(capture, log);
-    await new Promise<void>((resolve) => {
-      const pump = startPump((max) => capture.poll((rec) => count(rec.kind), max));
-      const summary = setInterval(() => {
-        log.info({ events: { ...counts }, hooks: capture.counters(), malformed: capture.malformed }, 'interval summary');
-        for (const k of Object.keys(counts)) delete counts[k];
-      }, opts.intervalMs ?? 15_000);
-      const stop = () => {
-        pump.stop();
-        clearInterval(summary);
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-      if (opts.durationMs !== undefined) setTimeout(stop, opts.durationMs).unref();
-    });
-    log.info({ hooks: capture.counters() }, 'stopping');
-    return 0;
-  } finally {
-    capture.close();
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    await agent.stop();
+    throw new ProcflowError(ERRORS.SINK_OPEN, { path: config.dataDir, reason: (err as NodeJS.ErrnoException).code ?? String(err) });
   }
+  for (const s of config.sinks) {
+    if (s.type === 'file') log.info({ path: resolve(s.path) }, `flow logs go to ${resolve(s.path)}`);
+    else log.info('flow logs go to stdout');
+  }
+  await new Promise<void>((done) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      clearTimeout(timer);
+      done();
+    };
+    const timer = opts.durationMs === undefined ? undefined : setTimeout(stop, opts.durationMs);
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  log.info('stopping: emitting the final interval and flushing sinks');
+  await agent.stop();
+  log.info({ intervals: agent.stats.intervals, records: agent.stats.records }, 'stopped');
+  return 0;
 }

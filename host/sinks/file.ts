@@ -7,6 +7,7 @@
 import { closeSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { FileSinkConfig } from '../config/settings.js';
+import { ERRORS, ProcflowError } from '../errors.js';
 import { renderFlowLog, type FlowRecord } from '../flows/record.js';
 import type { Sink } from './sink.js';
 
@@ -20,8 +21,12 @@ export class FileSink implements Sink {
   constructor(private readonly config: FileSinkConfig) {
     this.name = `file:${config.path}`;
     this.maxBytes = config.maxFileSizeMB * 1024 * 1024;
-    mkdirSync(dirname(config.path), { recursive: true, mode: 0o700 });
-    this.fd = openSync(config.path, 'a', 0o600);
+    try {
+      mkdirSync(dirname(config.path), { recursive: true, mode: 0o700 });
+      this.fd = openSync(config.path, 'a', 0o600);
+    } catch (err) {
+      throw new ProcflowError(ERRORS.SINK_OPEN, { path: config.path, reason: (err as NodeJS.ErrnoException).code ?? String(err) }, { cause: err });
+    }
     this.size = fstatSync(this.fd).size;
   }
 

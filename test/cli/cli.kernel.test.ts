@@ -84,10 +84,10 @@ describe('procflow check', () => {
 });
 
 describe('without root', () => {
-  kernelIt('trace and run exit 2 naming the missing capabilities, without a stack trace', () => {
-    for (const cmd of [['trace', '--duration', '1s'], ['run', '--duration', '1s']]) {
+  kernelIt('trace and run exit 3 naming the missing capabilities, without a stack trace', () => {
+    for (const cmd of [['trace', '--duration', '1s'], ['run', '--duration', '1s', '--output', '/tmp/procflow-nonroot/flows.log']]) {
       const r = cli(cmd, { uid: 65534 });
-      expect(r.code, `${cmd[0]}: ${r.stderr}`).toBe(2);
+      expect(r.code, `${cmd[0]}: ${r.stderr}`).toBe(3);
       expect(r.stderr).toContain('PROCFLOW_E_NOT_ROOT');
       expect(r.stderr).toMatch(/CAP_BPF/);
       expect(r.stderr).not.toMatch(/\n\s+at /);
