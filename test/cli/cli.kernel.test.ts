@@ -7,10 +7,12 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../host/paths.js';
-import { kernelIt } from '../helpers/kernel.js';
+import { kernelIt, waitFor } from '../helpers/kernel.js';
 
+const require = createRequire(import.meta.url);
 const BIN = `${PROJECT_ROOT}/bin/procflow.js`;
 const schema = JSON.parse(readFileSync(`${PROJECT_ROOT}/docs/trace-events.schema.json`, 'utf8'));
 const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
@@ -162,5 +164,49 @@ describe('procflow trace --json', () => {
     expect(exec.argv).toEqual(['/bin/echo', nonce, '--password=[REDACTED]', 'https://bob:[REDACTED]@example.com/x']);
     expect(JSON.stringify(lines)).not.toContain('hunter2');
     expect(JSON.stringify(lines)).not.toContain('s3cr3t');
+  });
+});
+
+describe('procflow run', () => {
+  kernelIt('writes flows.log (0600, in a 0700 directory) and emits the final partial interval on --duration', async () => {
+    const { mkdtempSync, statSync, readFileSync: read, existsSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/procflow-run-`);
+    const out = `${dir}/logs/flows.log`;
+    const cfg = `${dir}/procflow.yaml`;
+    (await import('node:fs')).writeFileSync(cfg, `flushInterval: 1h\ndataDir: ${dir}/data\nsinks:\n  - type: file\n    path: ${dir}/data/flows.log\n`);
+    // A flush interval of an hour: whatever is in flows.log came from the final partial interval.
+    const child = spawn('node', [BIN, 'run', '--config', cfg, '--output', out, '--duration', '4s'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    const ready = await waitFor(() => stderr.includes('ready'), 20_000, 20);
+    expect(ready, stderr).toBe(true);
+    const server = spawn('node', [`${PROJECT_ROOT}/test/fixtures/net-peer.mjs`, 'tcp-server', '127.0.0.1', '0', '37', '1000'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const port = await new Promise<number>((r) => server.stdout.once('data', (d) => r(Number(String(d).split(' ')[1]))));
+    spawn('node', [`${PROJECT_ROOT}/test/fixtures/net-peer.mjs`, 'tcp-client', '127.0.0.1', String(port), '1000', '37'], { stdio: 'ignore' });
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    expect(code, stderr).toBe(0);
+    expect(existsSync(out)).toBe(true);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect(statSync(`${dir}/logs`).mode & 0o777).toBe(0o700);
+    expect(statSync(`${dir}/data/flows.log`).mode & 0o777).toBe(0o600);
+    const lines = read(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const mine = lines.filter((l) => l.dest_port === port && l.proto === 'tcp');
+    expect(mine.map((l) => l.reporter).sort()).toEqual(['dst', 'src']);
+    const src = mine.find((l) => l.reporter === 'src');
+    expect(src.process_args).toEqual([`${PROJECT_ROOT}/test/fixtures/net-peer.mjs tcp-client 127.0.0.1 ${port} 1000 37`]);
+    expect(src.end_time - src.start_time).toBeLessThan(60); // a partial interval, ended by the stop
+    expect(stderr).toMatch(/"msg":"stats"/);
+  });
+
+  it('exits 2 on a bad config file, listing the problems', () => {
+    const { mkdtempSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
+    const dir = mkdtempSync('/tmp/procflow-badcfg-');
+    writeFileSync(`${dir}/bad.yaml`, 'flushInterval: soon\nperFlowProcesLimit: 3\n');
+    const r = cli(['run', '--config', `${dir}/bad.yaml`, '--duration', '1s']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('flushInterval');
+    expect(r.stderr).toContain('perFlowProcesLimit');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
