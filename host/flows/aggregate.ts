@@ -52,26 +52,38 @@ interface ProcessGroup {
 
 let recordSeq = 0;
 
-function endpoint(addr: string, port: number, o: AggregateOptions, mergeIp: boolean, mergePort: boolean): Endpoint {
-  const own = o.isHostAddress(addr);
-  return {
-    ip: mergeIp ? null : addr,
-    port: mergePort ? null : port,
-    type: own ? 'hep' : 'net',
-    aggr: own ? o.host : isPrivate(addr) ? 'pvt' : 'pub',
+/** Per aggregation pass: an address is classified once, however many connections share it. */
+type Classifier = (addr: string) => { type: EndpointType; aggr: string };
+
+function classifier(o: AggregateOptions): Classifier {
+  const memo = new Map<string, { type: EndpointType; aggr: string }>();
+  return (addr) => {
+    let c = memo.get(addr);
+    if (!c) {
+      const own = o.isHostAddress(addr);
+      c = { type: own ? 'hep' : 'net', aggr: own ? o.host : isPrivate(addr) ? 'pvt' : 'pub' };
+      memo.set(addr, c);
+    }
+    return c;
   };
+}
+
+function endpoint(addr: string, port: number, classify: Classifier, mergeIp: boolean, mergePort: boolean): Endpoint {
+  const { type, aggr } = classify(addr);
+  return { ip: mergeIp ? null : addr, port: mergePort ? null : port, type, aggr };
 }
 
 /** Aggregates one interval [startMs, endMs) into flow records. */
 export function aggregate(conns: readonly ConnInterval[], startMs: number, endMs: number, o: AggregateOptions): FlowRecord[] {
   const flows = new Map<string, { src: Endpoint; dst: Endpoint; conn: ConnInterval; groups: Map<string, ProcessGroup> }>();
+  const classify = classifier(o);
   for (const c of conns) {
     const [sAddr, sPort, dAddr, dPort] = c.reporter === 'src'
       ? [c.localAddr, c.localPort, c.remoteAddr, c.remotePort]
       : [c.remoteAddr, c.remotePort, c.localAddr, c.localPort];
-    const src = endpoint(sAddr, sPort, o, o.level >= 2, o.level >= 1);
-    const dst = endpoint(dAddr, dPort, o, o.level >= 2, o.level >= 3);
-    const key = [c.reporter, c.proto, src.ip, src.port, src.type, src.aggr, dst.ip, dst.port, dst.type, dst.aggr].join('|');
+    const src = endpoint(sAddr, sPort, classify, o.level >= 2, o.level >= 1);
+    const dst = endpoint(dAddr, dPort, classify, o.level >= 2, o.level >= 3);
+    const key = `${c.reporter}|${c.proto}|${src.ip}|${src.port}|${src.type}|${src.aggr}|${dst.ip}|${dst.port}|${dst.type}|${dst.aggr}`;
     let flow = flows.get(key);
     if (!flow) {
       flow = { src, dst, conn: c, groups: new Map() };

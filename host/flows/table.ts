@@ -48,7 +48,8 @@ interface Counters {
 }
 
 interface Conn {
-  key: string;
+  /** Socket cookie (TCP; a 5-tuple string when the kernel gave none) or socket/peer string (UDP). */
+  key: number | string;
   proto: 'tcp' | 'udp';
   passive: boolean;
   laddr: string;
@@ -69,7 +70,9 @@ const ZERO: Counters = { bytesOut: 0, bytesIn: 0, segsOut: 0, segsIn: 0 };
 
 /** Connection state between flushes. */
 export class FlowTable {
-  private readonly conns = new Map<string, Conn>();
+  // Per event: TCP is keyed by the numeric cookie (no string built), UDP by socket and peer.
+  private readonly tcp = new Map<number | string, Conn>();
+  private readonly udp = new Map<string, Conn>();
   private readonly counters = { overflowDropped: 0, overflowEvicted: 0 };
   /** Local ports with a listening TCP socket, to tell accepted pre-existing connections apart. */
   private readonly listening = new Set<number>();
@@ -89,39 +92,39 @@ export class FlowTable {
         return;
       }
     }
-    const key = `t${r.cookie || `${r.laddr}:${r.lport}-${r.raddr}:${r.rport}`}`;
-    let c = this.conns.get(key);
+    const key = r.cookie !== 0 ? r.cookie : `${r.laddr}:${r.lport}-${r.raddr}:${r.rport}`;
+    let c = this.tcp.get(key);
     if (!c) {
-      c = this.insert(key, r, nowMs, startup);
+      c = this.insert(this.tcp, key, r, nowMs, startup);
       if (!c) return;
     }
-    if (r.pid !== 0 && (r.kind === 'connect' || r.kind === 'accept' || r.kind === 'sock_owner' || c.owner.pid === 0)) {
+    if (r.pid !== 0 && r.pid !== c.owner.pid && (r.kind === 'connect' || r.kind === 'accept' || r.kind === 'sock_owner' || c.owner.pid === 0)) {
       c.owner = { pid: r.pid, startNs: r.startNs, comm: r.comm };
     }
     if (r.kind === 'accept') c.passive = true;
-    if (r.kind !== 'sock_owner' || r.bytesIn + r.bytesOut > 0) c.now = maxOf(c.now, counters(r));
+    if (r.kind !== 'sock_owner' || r.bytesIn + r.bytesOut > 0) raise(c.now, r.bytesOut, r.bytesIn, r.segsOut, r.segsIn);
     if (r.kind === 'close') c.closed = true;
     c.lastActivityMs = nowMs;
   }
 
   private applyUdp(r: SockRecord, nowMs: number): void {
     if (r.kind === 'sock_owner') return; // UDP flows are per peer: they begin with traffic
-    const key = `u${r.cookie}/${r.raddr}/${r.rport}`;
-    let c = this.conns.get(key);
+    const key = `${r.cookie}/${r.raddr}/${r.rport}`;
+    let c = this.udp.get(key);
     if (!c) {
-      c = this.insert(key, r, nowMs, false);
+      c = this.insert(this.udp, key, r, nowMs, false);
       if (!c) return;
       c.passive = r.kind === 'udp_recv'; // who spoke first initiated
     }
-    if (r.pid !== 0) c.owner = { pid: r.pid, startNs: r.startNs, comm: r.comm };
+    if (r.pid !== 0 && (r.pid !== c.owner.pid || r.startNs !== c.owner.startNs)) c.owner = { pid: r.pid, startNs: r.startNs, comm: r.comm };
     // The map keeps send and receive apart: each record carries one direction's cumulative counters.
-    const sent = r.kind === 'udp_send';
-    c.now = maxOf(c.now, { bytesOut: sent ? r.bytesOut : 0, segsOut: sent ? r.segsOut : 0, bytesIn: sent ? 0 : r.bytesIn, segsIn: sent ? 0 : r.segsIn });
+    if (r.kind === 'udp_send') raise(c.now, r.bytesOut, 0, r.segsOut, 0);
+    else raise(c.now, 0, r.bytesIn, 0, r.segsIn);
     c.lastActivityMs = nowMs;
   }
 
-  private insert(key: string, r: SockRecord, nowMs: number, preexisting: boolean): Conn | undefined {
-    if (this.conns.size >= this.maxEntries && !this.makeRoom()) {
+  private insert<K extends number | string>(map: Map<K, Conn>, key: K, r: SockRecord, nowMs: number, preexisting: boolean): Conn | undefined {
+    if (this.tcp.size + this.udp.size >= this.maxEntries && !this.makeRoom()) {
       this.counters.overflowDropped++;
       return undefined;
     }
@@ -129,18 +132,18 @@ export class FlowTable {
       key, proto: r.proto, passive: r.passive || (preexisting && this.listening.has(r.lport)),
       laddr: r.laddr, lport: r.lport, raddr: r.raddr, rport: r.rport,
       owner: { pid: r.pid, startNs: r.startNs, comm: r.comm },
-      now: ZERO, base: preexisting ? counters(r) : ZERO, started: !preexisting, closed: false, lastActivityMs: nowMs,
+      now: { ...ZERO }, base: preexisting ? counters(r) : { ...ZERO }, started: !preexisting, closed: false, lastActivityMs: nowMs,
     };
-    this.conns.set(key, c);
+    map.set(key, c);
     return c;
   }
 
   private makeRoom(): boolean {
     if (this.overflow === 'drop-new') return false;
     let victim: Conn | undefined;
-    for (const c of this.conns.values()) if (!victim || c.lastActivityMs < victim.lastActivityMs) victim = c;
+    for (const map of [this.tcp, this.udp]) for (const c of map.values()) if (!victim || c.lastActivityMs < victim.lastActivityMs) victim = c;
     if (!victim) return false;
-    this.conns.delete(victim.key);
+    this.mapOf(victim).delete(victim.key as never);
     this.counters.overflowEvicted++;
     return true;
   }
@@ -152,7 +155,7 @@ export class FlowTable {
    */
   flush(intervalStartMs: number): ConnInterval[] {
     const out: ConnInterval[] = [];
-    for (const c of this.conns.values()) {
+    for (const c of [...this.tcp.values(), ...this.udp.values()]) {
       const d = {
         bytesOut: Math.max(0, c.now.bytesOut - c.base.bytesOut), bytesIn: Math.max(0, c.now.bytesIn - c.base.bytesIn),
         segsOut: Math.max(0, c.now.segsOut - c.base.segsOut), segsIn: Math.max(0, c.now.segsIn - c.base.segsIn),
@@ -168,22 +171,26 @@ export class FlowTable {
       }
       c.base = { ...c.now };
       c.started = false;
-      if (c.closed || (c.proto === 'udp' && !traffic && c.lastActivityMs < intervalStartMs)) this.conns.delete(c.key);
+      if (c.closed || (c.proto === 'udp' && !traffic && c.lastActivityMs < intervalStartMs)) this.mapOf(c).delete(c.key as never);
     }
     return out;
   }
 
   stats(): FlowTableStats {
-    return { size: this.conns.size, ...this.counters };
+    return { size: this.tcp.size + this.udp.size, ...this.counters };
+  }
+
+  private mapOf(c: Conn): Map<number | string, Conn> {
+    return c.proto === 'tcp' ? this.tcp : (this.udp as Map<number | string, Conn>);
   }
 }
 
-/** Cumulative counters only move forward (records of one socket can arrive from several sources). */
-function maxOf(a: Counters, b: Counters): Counters {
-  return {
-    bytesOut: Math.max(a.bytesOut, b.bytesOut), bytesIn: Math.max(a.bytesIn, b.bytesIn),
-    segsOut: Math.max(a.segsOut, b.segsOut), segsIn: Math.max(a.segsIn, b.segsIn),
-  };
+/** Cumulative counters only move forward (records of one socket can arrive from several sources); in place: this is per event. */
+function raise(c: Counters, bytesOut: number, bytesIn: number, segsOut: number, segsIn: number): void {
+  if (bytesOut > c.bytesOut) c.bytesOut = bytesOut;
+  if (bytesIn > c.bytesIn) c.bytesIn = bytesIn;
+  if (segsOut > c.segsOut) c.segsOut = segsOut;
+  if (segsIn > c.segsIn) c.segsIn = segsIn;
 }
 
 function counters(r: SockRecord): Counters {
