@@ -5,6 +5,7 @@
  * destination ports too. Within a flow, each executable gets its own record
  * up to the per-flow process limit; the rest share one `process_name: *`.
  */
+import { randomBytes } from 'node:crypto';
 import type { AggregationKind } from '../config/settings.js';
 import type { EndpointType, FlowRecord } from './record.js';
 import type { ConnInterval, ConnOwner } from './table.js';
@@ -50,6 +51,8 @@ interface ProcessGroup {
   names: Set<string>;
 }
 
+// Ids must stay unique across restarts (they are the Elasticsearch _id, and the spool's key).
+const RUN_ID = randomBytes(6).toString('hex');
 let recordSeq = 0;
 
 /** Per aggregation pass: an address is classified once, however many connections share it. */
@@ -138,7 +141,7 @@ function record(
   const processId = !o.collectProcessInfo ? '-' : g.pids.size > 1 ? '*' : knownPids.length === 1 ? String(knownPids[0]) : '-';
   const args = [...g.args.values()];
   return {
-    id: `${endMs.toString(36)}-${(recordSeq++).toString(36)}`,
+    id: `${RUN_ID}-${endMs.toString(36)}-${(recordSeq++).toString(36)}`,
     start_time: Math.floor(startMs / 1000),
     end_time: Math.floor(endMs / 1000),
     host: o.host,
