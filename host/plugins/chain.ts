@@ -1,0 +1,341 @@
+/**
+ * The plugin chain stage of the pipeline: flows from the flow table pass
+ * through the configured enrichers and redactors in order, then the formatter
+ * (or the built-in JSON format) turns each into one output item. Every flow
+ * that goes in comes out, unless a redactor's `drop` policy drops it — and
+ * that is counted.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { ERRORS, ProcflowError, type ErrorSpec } from '../errors.js';
+import type { FlowRecord } from '../flows/record.js';
+import { builtinJsonItem, decodeBatch, encodeBatch } from './codec.js';
+import { PLUGIN_DEFAULTS, type PluginEntry, type PluginsConfig } from './config.js';
+import { loadPlugin, type BuiltinResolver, type LoadedPlugin } from './loader.js';
+import { applyEnrichment, applyRedaction, MalformedOutput, maskArgs, splitItems } from './policy.js';
+import { PluginPool, type InstanceInfo } from './pool.js';
+import type { FailureKind, LookupContext, StageFn } from './protocol.js';
+
+/** A process as the host's process cache knows it (for the host world's lookups). */
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  name: string;
+  args: string[];
+}
+
+/** Read-only access to the host's process cache. */
+export interface ProcessLookup {
+  get(pid: number): ProcessInfo | undefined;
+}
+
+/** Counters of one plugin (kept across reloads). */
+export interface StageCounters {
+  calls: number;
+  flowsIn: number;
+  flowsOut: number;
+  failures: Record<FailureKind, number>;
+  /** Enricher failures: flows passed through unchanged. */
+  flowsPassedThrough: number;
+  /** Redactor failures with `mask`: flows whose arguments were replaced by the marker. */
+  flowsMasked: number;
+  /** Redactor failures with `drop`: flows dropped. */
+  flowsDropped: number;
+  /** Formatter failures: flows written in the built-in JSON format instead. */
+  flowsFallbackFormatted: number;
+  /** Instantiation time of the last instance, ms. */
+  lastInstantiateMs: number;
+}
+
+/** What the chain hands to the router: flows and their items, index for index. */
+export interface ChainResult {
+  flows: FlowRecord[];
+  /** One encoded item per flow (items[i] is flows[i]'s, keyed by flows[i].id in the spool). */
+  items: Uint8Array[];
+  /** MIME type of the items. */
+  contentType: string;
+  /** Flows dropped by a redactor's `drop` policy in this batch. */
+  dropped: number;
+}
+
+/** Chain settings beyond the YAML. */
+export interface ChainOptions {
+  log: Logger;
+  lookup?: ProcessLookup;
+  resolveBuiltin?: BuiltinResolver;
+}
+
+interface Instance {
+  key: string;
+  info: InstanceInfo;
+}
+
+interface StageRuntime {
+  entry: PluginEntry;
+  loaded: LoadedPlugin;
+  /** Instances by effective-config hash; tenants with equal config share one. */
+  instances: Map<string, Instance>;
+  /** Tenant → config hash. */
+  tenantConfig: Map<string, string>;
+  defaultConfig: string;
+}
+
+interface Generation {
+  stages: StageRuntime[];
+  inflight: number;
+  retired: boolean;
+}
+
+const STAGE_FN: Record<PluginEntry['stage'], StageFn> = { enricher: 'enrich', redactor: 'redact', formatter: 'format' };
+const FAILURE_ERROR: Record<FailureKind, ErrorSpec> = {
+  timeout: ERRORS.PLUGIN_TIMEOUT,
+  trap: ERRORS.PLUGIN_TRAP,
+  crash: ERRORS.PLUGIN_TRAP,
+  memory: ERRORS.PLUGIN_MEMORY,
+  error: ERRORS.PLUGIN_FAILED,
+  malformed: ERRORS.PLUGIN_MALFORMED,
+};
+
+function newCounters(): StageCounters {
+  return {
+    calls: 0, flowsIn: 0, flowsOut: 0,
+    failures: { timeout: 0, trap: 0, memory: 0, error: 0, malformed: 0, crash: 0 },
+    flowsPassedThrough: 0, flowsMasked: 0, flowsDropped: 0, flowsFallbackFormatted: 0, lastInstantiateMs: 0,
+  };
+}
+
+function configHash(c: Record<string, string>): string {
+  const sorted = Object.keys(c).sort().map((k) => [k, c[k]]);
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex').slice(0, 16);
+}
+
+let generationSeq = 0;
+
+/** The plugin chain: loads plugins into a worker pool, runs batches through them, reloads between batches. */
+export class PluginChain {
+  private gen: Generation;
+  private readonly counters = new Map<string, StageCounters>();
+  private readonly keyNames = new Map<string, string>();
+
+  private constructor(
+    private readonly pool: PluginPool,
+    private cfg: PluginsConfig,
+    private readonly opts: ChainOptions,
+  ) {
+    this.gen = { stages: [], inflight: 0, retired: false };
+  }
+
+  /** Starts the worker pool and loads every plugin of `cfg`; throws the first plugin's error. */
+  static async create(cfg: PluginsConfig, opts: ChainOptions): Promise<PluginChain> {
+    let chain: PluginChain | undefined = undefined;
+    const pool = new PluginPool({
+      size: cfg.workers ?? PLUGIN_DEFAULTS.workers,
+      onLog: (key, level, message) => chain?.pluginLog(key, level, message),
+    });
+    chain = new PluginChain(pool, cfg, opts);
+    try {
+      chain.gen = await chain.loadGeneration(cfg);
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+    return chain;
+  }
+
+  private pluginLog(key: string, level: string, message: string): void {
+    const plugin = this.keyNames.get(key) ?? key;
+    const log = this.opts.log;
+    if (level === 'error') log.error({ plugin }, message);
+    else if (level === 'warn') log.warn({ plugin }, message);
+    else if (level === 'debug') log.debug({ plugin }, message);
+    else log.info({ plugin }, message);
+  }
+
+  private async loadGeneration(cfg: PluginsConfig): Promise<Generation> {
+    const seq = ++generationSeq;
+    const stages: StageRuntime[] = [];
+    const defined: string[] = [];
+    try {
+      for (const entry of cfg.chain) {
+        const loaded = await loadPlugin(entry, { cacheDir: cfg.cacheDir, resolveBuiltin: this.opts.resolveBuiltin });
+        const base = entry.config ?? {};
+        const configs = new Map<string, Record<string, string>>([[configHash(base), base]]);
+        const tenantConfig = new Map<string, string>();
+        for (const [tenant, over] of Object.entries(entry.tenants ?? {})) {
+          const eff = { ...base, ...over };
+          const h = configHash(eff);
+          configs.set(h, eff);
+          tenantConfig.set(tenant, h);
+        }
+        const instances = new Map<string, Instance>();
+        for (const [h, config] of configs) {
+          const key = `${entry.name}@${loaded.sha256.slice(0, 12)}#${h}/g${seq}`;
+          this.keyNames.set(key, entry.name);
+          defined.push(key);
+          let info: InstanceInfo;
+          try {
+            info = await this.pool.define({
+              key, name: entry.name, glue: loaded.glue, modules: loaded.modules,
+              config: Object.entries(config), grants: entry.grants ?? [], imports: loaded.imports,
+              memoryCapBytes: loaded.memoryCapBytes,
+            });
+          } catch (err) {
+            throw new ProcflowError(ERRORS.PLUGIN_INSTANTIATE, { name: entry.name, reason: err instanceof Error ? err.message : String(err), memoryMiB: entry.memoryMiB ?? PLUGIN_DEFAULTS.memoryMiB });
+          }
+          instances.set(h, { key, info });
+          this.counter(entry.name).lastInstantiateMs = info.ms;
+        }
+        stages.push({ entry, loaded, instances, tenantConfig, defaultConfig: configHash(base) });
+      }
+    } catch (err) {
+      for (const key of defined) this.pool.undefine(key);
+      throw err;
+    }
+    return { stages, inflight: 0, retired: false };
+  }
+
+  private counter(name: string): StageCounters {
+    let c = this.counters.get(name);
+    if (!c) this.counters.set(name, (c = newCounters()));
+    return c;
+  }
+
+  /** Counters of every plugin that ran, by name. */
+  stats(): Record<string, StageCounters> {
+    return Object.fromEntries(this.counters);
+  }
+
+  /** The pool's counters (workers spawned/terminated, instantiations). */
+  poolStats() {
+    return { ...this.pool.stats };
+  }
+
+  /** Runs a batch through the chain (for `tenant`, default config when unnamed). */
+  async process(flows: FlowRecord[], tenant?: string): Promise<ChainResult> {
+    const gen = this.gen; // a reload swaps this.gen; this batch finishes on the generation it started on
+    gen.inflight++;
+    try {
+      const size = this.cfg.batchSize ?? PLUGIN_DEFAULTS.batchSize;
+      const result: ChainResult = { flows: [], items: [], contentType: 'application/json', dropped: 0 };
+      for (let i = 0; i < flows.length; i += size) {
+        const part = await this.runBatch(gen, flows.slice(i, i + size), tenant);
+        for (const f of part.flows) result.flows.push(f);
+        for (const it of part.items) result.items.push(it);
+        result.contentType = part.contentType;
+        result.dropped += part.dropped;
+      }
+      return result;
+    } finally {
+      gen.inflight--;
+      if (gen.retired && gen.inflight === 0) this.release(gen);
+    }
+  }
+
+  private async runBatch(gen: Generation, flows: FlowRecord[], tenant: string | undefined): Promise<ChainResult> {
+    let current = flows;
+    let dropped = 0;
+    for (const st of gen.stages) {
+      const inst = st.instances.get((tenant !== undefined ? st.tenantConfig.get(tenant) : undefined) ?? st.defaultConfig)!;
+      const c = this.counter(st.entry.name);
+      c.calls++;
+      c.flowsIn += current.length;
+      if (current.length === 0) continue;
+      const ctx = (st.entry.lookups ?? st.entry.stage === 'enricher') && this.opts.lookup ? this.lookupContext(current) : undefined;
+      const res = await this.pool.call(inst.key, STAGE_FN[st.entry.stage], encodeBatch(current, inst.info.encoding), st.entry.timeoutMs ?? PLUGIN_DEFAULTS.timeoutMs, ctx);
+      let failure: { kind: FailureKind; message: string } | undefined;
+      if (res.ok) {
+        try {
+          if (st.entry.stage === 'formatter') {
+            if (!res.items) throw new MalformedOutput('no items');
+            const items = splitItems(current, res.items);
+            c.flowsOut += items.length;
+            return { flows: current, items, contentType: inst.info.contentType ?? 'application/octet-stream', dropped };
+          }
+          const out = decodeBatch(res.output!, inst.info.encoding);
+          current = st.entry.stage === 'redactor' ? applyRedaction(current, out) : applyEnrichment(current, out);
+          c.flowsOut += current.length;
+          continue;
+        } catch (err) {
+          failure = { kind: 'malformed', message: err instanceof Error ? err.message : String(err) };
+        }
+      } else {
+        failure = { kind: res.kind, message: res.message };
+      }
+      c.failures[failure.kind]++;
+      const spec = FAILURE_ERROR[failure.kind];
+      const err = new ProcflowError(spec, {
+        name: st.entry.name, reason: failure.message,
+        timeoutMs: st.entry.timeoutMs ?? PLUGIN_DEFAULTS.timeoutMs, memoryMiB: st.entry.memoryMiB ?? PLUGIN_DEFAULTS.memoryMiB,
+      });
+      const policy = st.entry.stage === 'redactor' ? (st.entry.onFailure ?? 'mask') : st.entry.stage === 'enricher' ? 'pass' : 'json';
+      this.opts.log.warn({ plugin: st.entry.name, code: err.code, kind: failure.kind, flows: current.length, policy }, err.message);
+      if (st.entry.stage === 'enricher') {
+        c.flowsPassedThrough += current.length;
+        c.flowsOut += current.length;
+      } else if (st.entry.stage === 'redactor') {
+        if (policy === 'drop') {
+          c.flowsDropped += current.length;
+          dropped += current.length;
+          current = [];
+        } else {
+          c.flowsMasked += current.length;
+          c.flowsOut += current.length;
+          current = maskArgs(current, this.cfg.maskMarker ?? PLUGIN_DEFAULTS.maskMarker);
+        }
+      } else {
+        c.flowsFallbackFormatted += current.length;
+        c.flowsOut += current.length;
+        return { flows: current, items: current.map(builtinJsonItem), contentType: 'application/json', dropped };
+      }
+    }
+    return { flows: current, items: current.map(builtinJsonItem), contentType: 'application/json', dropped };
+  }
+
+  private lookupContext(flows: readonly FlowRecord[]): LookupContext {
+    const lookup = this.opts.lookup!;
+    const procs = new Map<number, ProcessInfo>();
+    const flowPids: [string, number][] = [];
+    for (const f of flows) {
+      const pid = Number(f.process_id);
+      if (!Number.isInteger(pid) || pid <= 0) continue;
+      flowPids.push([f.id, pid]);
+      for (let p = pid, depth = 0; p > 0 && depth < 16 && !procs.has(p); depth++) {
+        const info = lookup.get(p);
+        if (!info) break;
+        procs.set(p, info);
+        p = info.ppid;
+      }
+    }
+    return { processes: [...procs.values()].map((p) => [p.pid, p.ppid, p.name, p.args]), flows: flowPids };
+  }
+
+  /**
+   * Loads `cfg` beside the running chain and swaps to it between batches. A
+   * version that fails to load leaves the old one running; the error says why.
+   */
+  async reload(cfg: PluginsConfig): Promise<{ ok: true } | { ok: false; error: Error }> {
+    let next: Generation;
+    try {
+      next = await this.loadGeneration(cfg);
+    } catch (error) {
+      this.opts.log.error({ code: (error as ProcflowError).code }, `plugin reload failed, the previous plugins keep running: ${(error as Error).message}`);
+      return { ok: false, error: error as Error };
+    }
+    const old = this.gen;
+    this.gen = next;
+    this.cfg = cfg;
+    old.retired = true;
+    if (old.inflight === 0) this.release(old);
+    this.opts.log.info({ plugins: cfg.chain.map((e) => e.name) }, 'plugins reloaded');
+    return { ok: true };
+  }
+
+  private release(gen: Generation): void {
+    for (const st of gen.stages) for (const inst of st.instances.values()) this.pool.undefine(inst.key);
+  }
+
+  /** Stops the workers. */
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}

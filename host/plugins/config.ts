@@ -1,0 +1,156 @@
+/**
+ * The `plugins:` section of procflow's YAML (mounted by the config loader).
+ * Example:
+ *
+ *   plugins:
+ *     workers: 1
+ *     chain:
+ *       - name: mask-args
+ *         stage: redactor
+ *         path: /etc/procflow/plugins/mask-args.wasm
+ *         sha256: 3f1c…            # required for every plugin that is not built in
+ *         config: { mode: strict }
+ *         tenants:                 # optional: per-tenant config overrides
+ *           team-a: { mode: lenient }
+ *       - name: ndjson
+ *         stage: formatter
+ *         path: builtin:json-lines
+ */
+import { ERRORS, ProcflowError } from '../errors.js';
+import { GRANTS, type Grant, type Stage } from './wit-check.js';
+
+/** What a failing redactor does: replace the batch's arguments by a marker, or drop its flows. */
+export type RedactorFailure = 'mask' | 'drop';
+
+/** One plugin of the chain. */
+export interface PluginEntry {
+  /** Name in logs and counters; unique in the chain. */
+  name: string;
+  /** The world the component implements: enricher, redactor or formatter. */
+  stage: Stage;
+  /** Path of the component (`.wasm`), or `builtin:NAME` for a plugin shipped with procflow. */
+  path: string;
+  /** sha256 (hex) the file must have; required unless `path` is `builtin:`. */
+  sha256?: string;
+  /** The plugin's own settings, returned by the host world's `config()`. */
+  config?: Record<string, string>;
+  /** Per-tenant overrides of `config`; tenants whose effective config is equal share one instance. */
+  tenants?: Record<string, Record<string, string>>;
+  /** Deadline of one call, ms (default 250). On timeout the worker is terminated and respawned. */
+  timeoutMs?: number;
+  /** Cap on the instance's linear memory, MiB (default 64). */
+  memoryMiB?: number;
+  /** Redactors only: `mask` (default) replaces a failed batch's arguments by `maskMarker`; `drop` drops its flows. */
+  onFailure?: RedactorFailure;
+  /** WASI capabilities granted to this plugin (`clocks`, `random`); none by default. */
+  grants?: Grant[];
+  /** Send the host's process lookups (get-process, process-chain, flow-process) with each batch. Default: true for enrichers. */
+  lookups?: boolean;
+}
+
+/** The `plugins:` section. */
+export interface PluginsConfig {
+  /** Worker threads running plugins (default 1). */
+  workers?: number;
+  /** Where transpiled components are cached by sha256 (default `.cache/plugins/transpiled` in the package). */
+  cacheDir?: string;
+  /** Written in place of every argument list of a batch whose redactor failed (default `[REDACTED: redactor failed]`). */
+  maskMarker?: string;
+  /** Flows per plugin call (default 1000): batches are split into calls of at most this many. */
+  batchSize?: number;
+  /** The plugins, in the order they run. At most one formatter, and it runs last. */
+  chain: PluginEntry[];
+}
+
+/** Defaults of the per-plugin limits. */
+export const PLUGIN_DEFAULTS = { timeoutMs: 250, memoryMiB: 64, workers: 1, batchSize: 1000, maskMarker: '[REDACTED: redactor failed]' } as const;
+
+function fail(field: string, reason: string, fix: string): never {
+  throw new ProcflowError(ERRORS.PLUGIN_CONFIG, { field, reason, fix });
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function stringMap(v: unknown, field: string): Record<string, string> {
+  if (!isObject(v)) fail(field, `expected a map of strings, got ${JSON.stringify(v)}`, `Write it as key: value pairs, e.g. ${field}: { mode: strict }.`);
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (typeof x === 'number' || typeof x === 'boolean') out[k] = String(x);
+    else if (typeof x === 'string') out[k] = x;
+    else fail(`${field}.${k}`, `expected a string, number or boolean, got ${JSON.stringify(x)}`, 'Plugin config values are scalars; encode structures as a string (e.g. JSON).');
+  }
+  return out;
+}
+
+function positiveInt(v: unknown, field: string, max: number, example: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0 || v > max) fail(field, `expected an integer between 1 and ${max}, got ${JSON.stringify(v)}`, `For example ${field.split('.').pop()}: ${example}.`);
+  return v;
+}
+
+const ENTRY_KEYS = new Set(['name', 'stage', 'path', 'sha256', 'config', 'tenants', 'timeoutMs', 'memoryMiB', 'onFailure', 'grants', 'lookups']);
+const TOP_KEYS = new Set(['workers', 'cacheDir', 'maskMarker', 'batchSize', 'chain']);
+
+/** Validates a raw `plugins:` value (parsed YAML); throws PROCFLOW_E_PLUGIN_CONFIG naming the field path and the fix. */
+export function validatePluginsConfig(raw: unknown, at = 'plugins'): PluginsConfig {
+  if (raw === undefined || raw === null) return { chain: [] };
+  if (!isObject(raw)) fail(at, `expected a map, got ${JSON.stringify(raw)}`, 'See docs/plugins.md for the plugins: section.');
+  for (const k of Object.keys(raw)) if (!TOP_KEYS.has(k)) fail(`${at}.${k}`, 'unknown setting', `Known settings: ${[...TOP_KEYS].join(', ')}.`);
+  const out: PluginsConfig = { chain: [] };
+  if (raw.workers !== undefined) out.workers = positiveInt(raw.workers, `${at}.workers`, 64, '2');
+  if (raw.batchSize !== undefined) out.batchSize = positiveInt(raw.batchSize, `${at}.batchSize`, 100_000, '1000');
+  if (raw.cacheDir !== undefined) {
+    if (typeof raw.cacheDir !== 'string' || raw.cacheDir === '') fail(`${at}.cacheDir`, 'expected a directory path', 'For example cacheDir: /var/cache/procflow/plugins.');
+    out.cacheDir = raw.cacheDir;
+  }
+  if (raw.maskMarker !== undefined) {
+    if (typeof raw.maskMarker !== 'string') fail(`${at}.maskMarker`, 'expected a string', 'For example maskMarker: "[REDACTED]".');
+    out.maskMarker = raw.maskMarker;
+  }
+  const chain = raw.chain ?? [];
+  if (!Array.isArray(chain)) fail(`${at}.chain`, 'expected a list of plugins', 'Write each plugin as a list item (- name: …).');
+  const names = new Set<string>();
+  chain.forEach((e: unknown, i: number) => {
+    const f = `${at}.chain[${i}]`;
+    if (!isObject(e)) fail(f, 'expected a map', 'Each plugin needs at least name, stage and path.');
+    for (const k of Object.keys(e)) if (!ENTRY_KEYS.has(k)) fail(`${f}.${k}`, 'unknown setting', `Known settings: ${[...ENTRY_KEYS].join(', ')}.`);
+    if (typeof e.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(e.name)) fail(`${f}.name`, `expected a name of letters, digits, ".", "_" or "-", got ${JSON.stringify(e.name)}`, 'For example name: mask-args.');
+    if (names.has(e.name)) fail(`${f}.name`, `"${e.name}" is used twice`, 'Give each plugin a unique name.');
+    names.add(e.name);
+    if (e.stage !== 'enricher' && e.stage !== 'redactor' && e.stage !== 'formatter') fail(`${f}.stage`, `expected enricher, redactor or formatter, got ${JSON.stringify(e.stage)}`, 'Use the world the plugin was built for.');
+    if (typeof e.path !== 'string' || e.path === '') fail(`${f}.path`, 'expected the path of a .wasm component or builtin:NAME', 'Build one with `procflow plugin build DIR` and give its path.');
+    const entry: PluginEntry = { name: e.name, stage: e.stage, path: e.path };
+    if (e.sha256 !== undefined) {
+      if (typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(e.sha256)) fail(`${f}.sha256`, 'expected 64 hex digits', 'Compute it with `sha256sum FILE.wasm`.');
+      entry.sha256 = e.sha256.toLowerCase();
+    } else if (!e.path.startsWith('builtin:')) {
+      fail(`${f}.sha256`, 'missing: every plugin that is not built in must be pinned', 'Add sha256: <output of `sha256sum FILE.wasm`>.');
+    }
+    if (e.config !== undefined) entry.config = stringMap(e.config, `${f}.config`);
+    if (e.tenants !== undefined) {
+      if (!isObject(e.tenants)) fail(`${f}.tenants`, 'expected a map of tenant → config overrides', 'For example tenants: { team-a: { mode: lenient } }.');
+      entry.tenants = Object.fromEntries(Object.entries(e.tenants).map(([t, c]) => [t, stringMap(c, `${f}.tenants.${t}`)]));
+    }
+    if (e.timeoutMs !== undefined) entry.timeoutMs = positiveInt(e.timeoutMs, `${f}.timeoutMs`, 60_000, '250');
+    if (e.memoryMiB !== undefined) entry.memoryMiB = positiveInt(e.memoryMiB, `${f}.memoryMiB`, 4096, '64');
+    if (e.onFailure !== undefined) {
+      if (e.stage !== 'redactor') fail(`${f}.onFailure`, `only redactors have a choice (a failing ${e.stage} ${e.stage === 'enricher' ? 'passes the batch through' : 'falls back to the built-in JSON format'})`, 'Remove onFailure from this entry.');
+      if (e.onFailure !== 'mask' && e.onFailure !== 'drop') fail(`${f}.onFailure`, `expected mask or drop, got ${JSON.stringify(e.onFailure)}`, 'mask replaces the arguments by a marker; drop drops the flows (both counted).');
+      entry.onFailure = e.onFailure;
+    }
+    if (e.grants !== undefined) {
+      if (!Array.isArray(e.grants) || e.grants.some((g) => typeof g !== 'string' || !(g in GRANTS))) fail(`${f}.grants`, `expected a list of ${Object.keys(GRANTS).join(', ')}`, 'Grant only what the plugin needs; filesystem and network cannot be granted.');
+      entry.grants = e.grants as Grant[];
+    }
+    if (e.lookups !== undefined) {
+      if (typeof e.lookups !== 'boolean') fail(`${f}.lookups`, 'expected true or false', 'lookups: true sends process lookups with each batch.');
+      entry.lookups = e.lookups;
+    }
+    out.chain.push(entry);
+  });
+  const formatters = out.chain.map((e, i) => [e, i] as const).filter(([e]) => e.stage === 'formatter');
+  if (formatters.length > 1) fail(`${at}.chain[${formatters[1][1]}]`, 'a second formatter', 'Keep one formatter per chain.');
+  if (formatters.length === 1 && formatters[0][1] !== out.chain.length - 1) fail(`${at}.chain[${formatters[0][1]}]`, 'the formatter is not last', 'Move the formatter to the end of the chain: it turns flows into output items.');
+  return out;
+}

@@ -1,0 +1,202 @@
+/**
+ * A plugin worker thread: holds instances of transpiled components and runs
+ * one call at a time. Only what the host world defines is passed to a plugin
+ * (plus granted clocks/random); the glue, instantiated asynchronously, has no
+ * imports of its own. A trap discards the instance; the pool re-instantiates.
+ */
+import { randomFillSync } from 'node:crypto';
+import { parentPort } from 'node:worker_threads';
+import type { DefineMsg, FailureKind, FromWorker, LookupContext, ToWorker } from './protocol.js';
+import { unversioned } from './wit-check.js';
+
+interface PluginExports {
+  batchEncoding(): 'msgpack' | 'json';
+  contentType?(): string;
+  enrich?(b: Uint8Array): Uint8Array;
+  redact?(b: Uint8Array): Uint8Array;
+  format?(b: Uint8Array): Uint8Array[];
+}
+
+interface Process {
+  pid: number;
+  ppid: number;
+  name: string;
+  args: string[];
+}
+
+interface Held {
+  def: DefineMsg;
+  exports?: PluginExports;
+  memories: WebAssembly.Memory[];
+  /** Lookups of the batch being processed. */
+  ctx?: { procs: Map<number, Process>; flows: Map<string, number> };
+}
+
+const port = parentPort!;
+const held = new Map<string, Held>();
+const glues = new Map<string, Promise<{ instantiate: Function }>>();
+const MAX_LOG = 2048;
+const MAX_CHAIN = 16;
+
+function send(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(msg, transfer);
+}
+
+function hostImports(h: Held): Record<string, unknown> {
+  const proc = (pid: number) => h.ctx?.procs.get(pid);
+  const host = {
+    log(level: string, message: string) {
+      send({ type: 'log', key: h.def.key, level, message: message.length > MAX_LOG ? `${message.slice(0, MAX_LOG)}…` : message });
+    },
+    config: () => h.def.config,
+    getProcess: (pid: number) => proc(pid),
+    processChain(pid: number) {
+      const out: Process[] = [];
+      for (let p = proc(pid); p && out.length < MAX_CHAIN; p = p.ppid ? proc(p.ppid) : undefined) out.push(p);
+      return out;
+    },
+    flowProcess(id: string) {
+      const pid = h.ctx?.flows.get(id);
+      return pid === undefined ? undefined : proc(pid);
+    },
+  };
+  const granted: Record<string, unknown> = {
+    'wasi:clocks/wall-clock': {
+      now: () => {
+        const ms = Date.now();
+        return { seconds: BigInt(Math.floor(ms / 1000)), nanoseconds: (ms % 1000) * 1e6 };
+      },
+      resolution: () => ({ seconds: 0n, nanoseconds: 1e6 }),
+    },
+    'wasi:clocks/monotonic-clock': { now: () => process.hrtime.bigint(), resolution: () => 1n },
+    'wasi:random/random': {
+      getRandomBytes: (len: bigint) => randomFillSync(new Uint8Array(Number(len))),
+      getRandomU64: () => randomFillSync(new BigUint64Array(1))[0],
+    },
+  };
+  const imports: Record<string, unknown> = {};
+  for (const name of h.def.imports) {
+    const base = unversioned(name);
+    const impl = base === 'procflow:plugin/host' ? host : base === 'procflow:plugin/types' ? {} : h.def.grants.length ? granted[base] : undefined;
+    if (impl === undefined) continue; // the loader refused such components already
+    imports[name] = impl;
+    imports[base] = impl; // the glue looks imports up unversioned
+  }
+  return imports;
+}
+
+async function instantiate(h: Held): Promise<PluginExports> {
+  let glue = glues.get(h.def.glue);
+  if (!glue) glues.set(h.def.glue, (glue = import(h.def.glue)));
+  const { instantiate: inst } = await glue;
+  h.memories = [];
+  const getCoreModule = (name: string) => {
+    const m = h.def.modules[name];
+    if (!m) throw new Error(`core module ${name} missing`);
+    return m;
+  };
+  const instantiateCore = async (m: WebAssembly.Module, imports?: WebAssembly.Imports) => {
+    const instance = await WebAssembly.instantiate(m, imports ?? {});
+    for (const v of Object.values(instance.exports)) if (v instanceof WebAssembly.Memory) h.memories.push(v);
+    return instance;
+  };
+  return (await inst(getCoreModule, hostImports(h), instantiateCore)) as PluginExports;
+}
+
+function classify(h: Held, err: unknown): { kind: FailureKind; message: string } {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err && typeof err === 'object' && 'payload' in err && (err as { constructor: { name: string } }).constructor.name === 'ComponentError') {
+    return { kind: 'error', message: String((err as { payload: unknown }).payload) };
+  }
+  // Anything else (a trap, or the glue failing to lift malformed canonical ABI data) poisons the instance.
+  const biggest = Math.max(0, ...h.memories.map((m) => m.buffer.byteLength));
+  if (err instanceof WebAssembly.RuntimeError && biggest >= h.def.memoryCapBytes * 0.75) {
+    return { kind: 'memory', message: `${message} with ${Math.round(biggest / 1048576)} MiB of linear memory` };
+  }
+  return { kind: 'trap', message };
+}
+
+function setContext(h: Held, ctx: LookupContext | undefined): void {
+  if (!ctx) {
+    h.ctx = undefined;
+    return;
+  }
+  const procs = new Map<number, Process>();
+  for (const [pid, ppid, name, args] of ctx.processes) procs.set(pid, { pid, ppid, name, args });
+  h.ctx = { procs, flows: new Map(ctx.flows) };
+}
+
+async function onMessage(msg: ToWorker): Promise<void> {
+  switch (msg.type) {
+    case 'define':
+      held.set(msg.key, { def: msg, memories: [] });
+      return;
+    case 'drop':
+      held.delete(msg.key);
+      return;
+    case 'instantiate': {
+      const h = held.get(msg.key);
+      if (!h) {
+        send({ type: 'instantiated', id: msg.id, ok: false, message: `unknown plugin ${msg.key}` });
+        return;
+      }
+      const t0 = performance.now();
+      try {
+        h.exports = await instantiate(h);
+        const encoding = h.exports.batchEncoding();
+        const contentType = h.exports.contentType?.();
+        send({ type: 'instantiated', id: msg.id, ok: true, encoding, contentType, ms: performance.now() - t0 });
+      } catch (err) {
+        h.exports = undefined;
+        send({ type: 'instantiated', id: msg.id, ok: false, message: err instanceof Error ? err.message : String(err) });
+      }
+      return;
+    }
+    case 'call': {
+      const h = held.get(msg.key);
+      if (!h?.exports) {
+        send({ type: 'result', id: msg.id, ok: false, kind: 'error', message: 'instance not ready' });
+        return;
+      }
+      const fn = h.exports[msg.fn];
+      if (!fn) {
+        send({ type: 'result', id: msg.id, ok: false, kind: 'malformed', message: `no export ${msg.fn}` });
+        return;
+      }
+      setContext(h, msg.ctx);
+      try {
+        if (msg.fn === 'format') {
+          const items = h.exports.format!(msg.input);
+          if (!Array.isArray(items)) throw new TypeError('format returned no list');
+          let total = 0;
+          for (const it of items) total += it.byteLength;
+          const buf = new Uint8Array(total);
+          const offsets = new Uint32Array(items.length + 1);
+          let pos = 0;
+          for (let i = 0; i < items.length; i++) {
+            buf.set(items[i], pos);
+            pos += items[i].byteLength;
+            offsets[i + 1] = pos;
+          }
+          send({ type: 'result', id: msg.id, ok: true, items: { buf, offsets } }, [buf.buffer, offsets.buffer]);
+        } else {
+          const out = (fn as (b: Uint8Array) => Uint8Array).call(h.exports, msg.input);
+          // The glue hands back a view we own; transfer its buffer when it is exactly ours.
+          const owned = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : out.slice();
+          send({ type: 'result', id: msg.id, ok: true, output: owned }, [owned.buffer as ArrayBuffer]);
+        }
+      } catch (err) {
+        const { kind, message } = classify(h, err);
+        if (kind !== 'error') h.exports = undefined; // poisoned
+        send({ type: 'result', id: msg.id, ok: false, kind, message });
+      } finally {
+        h.ctx = undefined;
+      }
+      return;
+    }
+  }
+}
+
+port.on('message', (msg: ToWorker) => {
+  void onMessage(msg);
+});

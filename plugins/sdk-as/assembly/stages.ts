@@ -1,0 +1,84 @@
+// The stage worlds' exports, minus the author's function: the generated entry
+// of a plugin calls these with the author's handler.
+import { retErr, retOk, retString, takeError } from "./abi";
+import { decodeBatch, encodeBatch, encodeProcessFields, Flow } from "./flow";
+import { Writer } from "./msgpack";
+
+/** The WIT `encoding` enum: AssemblyScript plugins read and write MessagePack. */
+export const ENCODING_MSGPACK: i32 = 0;
+
+/** enricher.enrich: decode, let the author change the flows, encode them whole. */
+export function runEnrich(handler: (flows: Flow[]) => void, ptr: usize, len: usize): usize {
+  const flows = decodeBatch(ptr, len);
+  handler(flows);
+  const err = takeError();
+  if (err !== null) return retErr(err);
+  const w = new Writer(len + (len >> 2) + 64);
+  encodeBatch(flows, w);
+  return retOk(w.ptr, w.len);
+}
+
+/** redactor.redact: decode, let the author mask, return the process fields only. */
+export function runRedact(handler: (flows: Flow[]) => void, ptr: usize, len: usize): usize {
+  const flows = decodeBatch(ptr, len);
+  handler(flows);
+  const err = takeError();
+  if (err !== null) return retErr(err);
+  const w = new Writer((len >> 1) + 64);
+  encodeProcessFields(flows, w);
+  return retOk(w.ptr, w.len);
+}
+
+/** Collects a formatter's items: one per flow, in order. */
+export class Items {
+  /** All item bytes back to back. */
+  out: Writer;
+  starts: usize[] = [];
+  ends: usize[] = [];
+  private open: bool = false;
+  constructor(sizeHint: usize) {
+    this.out = new Writer(sizeHint);
+  }
+  /** Starts the next item; write its bytes to `out`, then call `end`. */
+  begin(): Writer {
+    this.starts.push(this.out.len);
+    this.open = true;
+    return this.out;
+  }
+  /** Ends the item started with `begin`. */
+  end(): void {
+    this.ends.push(this.out.len);
+    this.open = false;
+  }
+  /** Adds a whole item from a string (UTF-8). */
+  addString(s: string): void {
+    this.begin().utf8(s);
+    this.end();
+  }
+  get count(): i32 {
+    return this.ends.length;
+  }
+}
+
+/** formatter.format: the author appends one item per flow to `items`. */
+export function runFormat(handler: (flows: Flow[], items: Items) => void, ptr: usize, len: usize): usize {
+  const flows = decodeBatch(ptr, len);
+  const items = new Items(len + (len >> 1) + 64);
+  handler(flows, items);
+  const err = takeError();
+  if (err !== null) return retErr(err);
+  const n = items.count;
+  // list<list<u8>>: n (ptr, len) pairs pointing into the items buffer.
+  const list = heap.alloc(<usize>n * 8 + 8);
+  const base = items.out.ptr;
+  for (let i = 0; i < n; i++) {
+    store<u32>(list + i * 8, <u32>(base + unchecked(items.starts[i])));
+    store<u32>(list + i * 8, <u32>(unchecked(items.ends[i]) - unchecked(items.starts[i])), 4);
+  }
+  return retOk(list, n);
+}
+
+/** formatter.content-type. */
+export function runContentType(ct: string): usize {
+  return retString(ct);
+}
