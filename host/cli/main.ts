@@ -8,6 +8,7 @@ import { createLogger } from '../log.js';
 import { parseDuration, parseHookMode } from './args.js';
 import { formatCheck, runCheck } from './check.js';
 import { runConfig } from './config.js';
+import { runPlugin } from './plugin.js';
 import { runAgent } from './run.js';
 import { runTrace } from './trace.js';
 
@@ -31,6 +32,11 @@ Usage:
       Validate a YAML config file without running: print the effective
       config (JSON) and exit 0, or list every problem and exit 2.
       Settings: docs/config.md.
+  procflow plugin new NAME --lang as|ts [--world redactor|enricher|formatter] [--dir DIR]
+  procflow plugin build DIR
+  procflow plugin test DIR [--input FILE]
+      Scaffold, build (WebAssembly component + sha256 pin) and try a plugin
+      on fixture flows, printing what it changed. See docs/plugins.md.
 
 Needs root, or CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN, and Linux 5.17+ with BTF.
 `;
@@ -50,6 +56,8 @@ export function exitCodeOf(code: string): number {
 export async function main(argv: string[]): Promise<number> {
   const log = createLogger();
   try {
+    // `plugin` has its own flags (--lang, --input …): hand it the rest of argv.
+    if (argv[0] === 'plugin') return await runPlugin(argv.slice(1), log);
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,

@@ -1,0 +1,174 @@
+/**
+ * Plugin chain benchmark. On the same batches, side by side in one run:
+ *   A. redact-args + json-lines as AssemblyScript plugins through the worker pool (1 worker);
+ *   B. the same logic in plain TypeScript inside the host (no plugins);
+ *   C. the same redactor as a TypeScript plugin (componentize-js, StarlingMonkey);
+ *   D. instantiation time of a plugin instance, first and next ones.
+ * Prints flows/s (wall clock) and CPU µs per flow (all threads of the process);
+ * "flows per CPU-second" is the one-core figure. Nothing here asserts.
+ *
+ *   npm run build && npm run bench:plugins -- [--batches 100] [--batch 1000] [--rounds 3]
+ */
+import { join } from 'node:path';
+import type { FlowRecord } from '../host/flows/record.js';
+import { createLogger } from '../host/log.js';
+import { PROJECT_ROOT } from '../host/paths.js';
+import { buildPlugin } from '../host/plugins/build.js';
+import { PluginChain } from '../host/plugins/chain.js';
+import { builtinJsonItem } from '../host/plugins/codec.js';
+import { loadPlugin } from '../host/plugins/loader.js';
+import { PluginPool } from '../host/plugins/pool.js';
+import { int, median, parseArgs } from './lib/stats.js';
+
+const opts = parseArgs(process.argv.slice(2));
+const BATCHES = Number(opts.get('batches') ?? 100);
+const BATCH = Number(opts.get('batch') ?? 1000);
+const ROUNDS = Number(opts.get('rounds') ?? 3);
+const log = createLogger('error');
+
+// ---- B: the redact-args rules in plain TypeScript (twin of plugins/builtin/redact-args) ----
+const MASK = '[REDACTED]';
+const WORDS = ['password', 'passwd', 'pwd', 'secret', 'token', 'apikey', 'api-key', 'api_key', 'credential', 'auth', 'private-key', 'access-key'];
+function namesSecret(flag: string): boolean {
+  const f = flag.toLowerCase();
+  if (f.endsWith('-file') || f.endsWith('_file')) return false;
+  return WORDS.some((w) => f.includes(w));
+}
+function maskUrl(a: string): string {
+  const s = a.indexOf('://');
+  if (s < 0) return a;
+  const at = a.indexOf('@', s + 3);
+  if (at < 0) return a;
+  const colon = a.indexOf(':', s + 3);
+  if (colon < 0 || colon > at) return a;
+  const slash = a.indexOf('/', s + 3);
+  if (slash >= 0 && slash < at) return a;
+  return a.slice(0, colon + 1) + MASK + a.slice(at);
+}
+function maskArgv(argv: string[], mysql: boolean): string[] {
+  const out = argv.slice();
+  for (let i = 0; i < out.length; i++) {
+    const a = out[i];
+    if (a.length > 1 && a.charCodeAt(0) === 45) {
+      const eq = a.indexOf('=');
+      if (eq > 0) {
+        if (namesSecret(a.slice(0, eq))) out[i] = a.slice(0, eq + 1) + MASK;
+        continue;
+      }
+      if (mysql && a.length > 2 && a.charCodeAt(1) === 112) { out[i] = `-p${MASK}`; continue; }
+      if (namesSecret(a) && i + 1 < out.length) { out[i + 1] = MASK; i++; }
+      continue;
+    }
+    out[i] = maskUrl(a);
+  }
+  return out;
+}
+function plainChain(flows: FlowRecord[]): Uint8Array[] {
+  return flows.map((f) => {
+    const base = f.process_name.slice(f.process_name.lastIndexOf('/') + 1);
+    const mysql = base === 'mysql' || base === 'mysqldump' || base === 'mysqladmin' || base === 'mariadb';
+    return builtinJsonItem({ ...f, process_args: f.process_args.map((a) => maskArgv(a, mysql)) });
+  });
+}
+
+// ---- batches: realistic flows with a mix of arguments ----
+const ARGS = [
+  ['-h', 'db.internal', '-U', 'app', '--password=hunter2', '-c', 'select 1'],
+  ['-sS', '-H', 'Authorization: Bearer abc', 'https://deploy:tok3n@artifacts.example/x.tgz'],
+  ['-u', 'root', '-pS3cret', 'shop'],
+  ['--config', '/etc/app/config.yaml', '--token', 'ghp_abcdefghijklmnopqrstuvwxyz0123456789', '--verbose'],
+  ['run', '--rm', 'nginx:1.27'],
+];
+const NAMES = ['/usr/bin/psql', '/usr/bin/curl', '/usr/bin/mysql', '/opt/app/bin/agent', '/usr/bin/docker'];
+function makeBatches(): FlowRecord[][] {
+  const out: FlowRecord[][] = [];
+  for (let b = 0; b < BATCHES; b++) {
+    const batch: FlowRecord[] = [];
+    for (let i = 0; i < BATCH; i++) {
+      const k = (b * BATCH + i) % ARGS.length;
+      batch.push({
+        id: `r1-${b}-${i}`, start_time: 1700000000, end_time: 1700000300, host: 'node-1', action: 'allow', reporter: 'src', proto: 'tcp',
+        source_ip: '10.0.0.5', source_port: 30000 + i, source_name: '-', source_name_aggr: 'pvt', source_namespace: '-', source_type: 'net', source_labels: '-',
+        dest_ip: `10.0.${b % 250}.${i % 250}`, dest_port: [5432, 443, 3306, 8443, 80][k], dest_name: '-', dest_name_aggr: 'pvt', dest_namespace: '-', dest_type: 'net', dest_labels: '-',
+        dest_service_name: '-', dest_service_namespace: '-', dest_service_port: '-', policies: '-',
+        bytes_in: 1000 + i, bytes_out: 2000 + b, packets_in: 10, packets_out: 12, num_flows: 1, num_flows_started: 1, num_flows_completed: 1,
+        process_name: NAMES[k], process_id: String(2000 + i), process_args: [ARGS[k]],
+        num_process_names: 1, num_process_ids: 1, num_process_args: 1,
+      });
+    }
+    out.push(batch);
+  }
+  return out;
+}
+
+interface Run { flowsPerSec: number; cpuUsPerFlow: number }
+
+async function measure(run: (batch: FlowRecord[]) => Promise<unknown> | unknown, batches: FlowRecord[][]): Promise<Run> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (const b of batches) await run(b);
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const n = batches.length * BATCH;
+  return { flowsPerSec: (n * 1000) / ms, cpuUsPerFlow: (cpu.user + cpu.system) / n };
+}
+
+function summary(name: string, runs: Run[]): Run {
+  const r = { flowsPerSec: median(runs.map((x) => x.flowsPerSec)), cpuUsPerFlow: median(runs.map((x) => x.cpuUsPerFlow)) };
+  console.log(`${name.padEnd(52)} ${int(r.flowsPerSec).padStart(10)} flows/s   ${r.cpuUsPerFlow.toFixed(2).padStart(6)} CPU-µs/flow   ${int(1e6 / r.cpuUsPerFlow).padStart(10)} flows per CPU-second   (median of ${runs.length})`);
+  return r;
+}
+
+async function main(): Promise<void> {
+  const dir = (rel: string) => join(PROJECT_ROOT, 'plugins', rel);
+  const [red, fmt, tsRed] = await Promise.all([buildPlugin(dir('builtin/redact-args')), buildPlugin(dir('builtin/json-lines')), buildPlugin(dir('fixtures/ts-redactor'))]);
+  const batches = makeBatches();
+  console.log(`plugin chain benchmark: ${BATCHES} batches × ${BATCH} flows, ${ROUNDS} rounds; node ${process.version}`);
+
+  const asChain = await PluginChain.create({ workers: 1, batchSize: BATCH, chain: [
+    { name: 'redact-args', stage: 'redactor', path: red.wasm, sha256: red.sha256 },
+    { name: 'json-lines', stage: 'formatter', path: fmt.wasm, sha256: fmt.sha256 },
+  ] }, { log });
+  // Same output? (checked once, on the first batch)
+  const a = await asChain.process(batches[0]);
+  const b = plainChain(batches[0]);
+  const same = a.items.length === b.length && a.items.every((it, i) => Buffer.compare(Buffer.from(it), Buffer.from(b[i])) === 0);
+  console.log(`AssemblyScript chain output identical to plain TypeScript: ${same}`);
+
+  const A: Run[] = [];
+  const B: Run[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    A.push(await measure((x) => asChain.process(x), batches));
+    B.push(await measure((x) => plainChain(x), batches));
+  }
+  const ra = summary('A  AssemblyScript redactor+formatter (worker pool)', A);
+  const rb = summary('B  same logic, plain TypeScript in the host', B);
+  console.log(`   ratio A/B: ${(ra.flowsPerSec / rb.flowsPerSec).toFixed(2)}× wall-clock throughput, ${(rb.cpuUsPerFlow / ra.cpuUsPerFlow).toFixed(2)}× CPU efficiency`);
+  const failures = Object.values(asChain.stats()).reduce((n, s) => n + Object.values(s.failures).reduce((x, y) => x + y, 0), 0);
+  console.log(`   plugin failures during A: ${failures}`);
+  console.log(`   pool: ${JSON.stringify(asChain.poolStats())}`);
+  await asChain.close();
+
+  const tsChain = await PluginChain.create({ workers: 1, batchSize: BATCH, chain: [{ name: 'ts-redactor', stage: 'redactor', path: tsRed.wasm, sha256: tsRed.sha256, timeoutMs: 30_000 }] }, { log });
+  const few = batches.slice(0, Math.max(5, Math.floor(BATCHES / 10)));
+  await tsChain.process(few[0]);
+  const C: Run[] = [];
+  for (let r = 0; r < ROUNDS; r++) C.push(await measure((x) => tsChain.process(x), few));
+  summary(`C  TypeScript redactor (componentize-js, ${Math.round(tsRed.sha256 ? (await import('node:fs')).statSync(tsRed.wasm).size / 1e6 : 0)} MB)`, C);
+  console.log(`   plugin failures during C: ${JSON.stringify(tsChain.stats()['ts-redactor'].failures)}`);
+  await tsChain.close();
+
+  for (const [name, built] of [['AssemblyScript redact-args', red], ['TypeScript ts-redactor', tsRed]] as const) {
+    const loaded = await loadPlugin({ name: 'inst', stage: 'redactor', path: built.wasm, sha256: built.sha256 });
+    const pool = new PluginPool({ size: 1 });
+    const ms: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const info = await pool.define({ key: `k${i}`, name: 'inst', glue: loaded.glue, modules: loaded.modules, config: [], grants: [], imports: loaded.imports, memoryCapBytes: loaded.memoryCapBytes });
+      ms.push(info.ms);
+    }
+    await pool.close();
+    console.log(`D  instantiation, ${name}: first ${ms[0].toFixed(1)} ms, next ${ms.slice(1).map((x) => x.toFixed(1)).join(' / ')} ms (median ${median(ms.slice(1)).toFixed(1)})`);
+  }
+}
+
+await main();
