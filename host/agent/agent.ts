@@ -14,9 +14,8 @@ import { processResolver } from '../flows/resolve.js';
 import { FlowTable } from '../flows/table.js';
 import type { Logger } from '../log.js';
 import { readKernelInfo } from '../kernel/features.js';
-import { FileSink } from '../sinks/file.js';
+import { createSink } from '../sinks/index.js';
 import type { Sink } from '../sinks/sink.js';
-import { StdoutSink } from '../sinks/stdout.js';
 import { isSockRecord, type BpfRecord, type SockRecord } from '../sources/bpf/decode.js';
 import { BpfCapture } from '../sources/bpf/loader.js';
 import { startPump, type Pump } from '../sources/bpf/pump.js';
@@ -77,7 +76,7 @@ export class Agent {
       for (const h of capture.hooks) {
         if (h.chosen) log.info({ hook: h.hook, family: h.chosen, attach: h.attachTypes, why: h.reason }, 'hook attached');
       }
-      sinks = config.sinks.map((s) => (s.type === 'file' ? new FileSink(s) : new StdoutSink()));
+      for (const [i, s] of config.sinks.entries()) sinks.push(createSink(s, i, { dataDir: config.dataDir, log }));
       const agent = new Agent(config, capture, sinks, log, onRecords);
       agent.begin();
       return agent;
@@ -173,6 +172,7 @@ export class Agent {
     this.log.info({
       hooks: this.capture.counters(), malformed: this.capture.malformed, attribution: this.attribution.stats,
       processCache: this.cache.stats(), flowTable: this.table.stats(), agent: this.stats,
+      sinks: Object.fromEntries(this.sinks.map((s) => [s.name, s.metrics()])),
     }, 'stats');
   }
 
@@ -187,7 +187,7 @@ export class Agent {
       await this.emit(Date.now());
       this.logStats();
     } finally {
-      for (const s of this.sinks) await s.close();
+      await Promise.all(this.sinks.map((s) => s.close()));
       this.capture.close();
     }
   }

@@ -46,7 +46,8 @@ export async function runAgent(opts: RunOptions, log: Logger): Promise<number> {
   }
   for (const s of config.sinks) {
     if (s.type === 'file') log.info({ path: resolve(s.path) }, `flow logs go to ${resolve(s.path)}`);
-    else log.info('flow logs go to stdout');
+    else if (s.type === 'stdout') log.info('flow logs go to stdout');
+    else log.info({ sink: s.type }, `flow logs go to a ${s.type} sink (spooled under ${resolve(config.dataDir, 'spool')})`);
   }
   await new Promise<void>((done) => {
     const stop = () => {

@@ -16,23 +16,16 @@ export type AggregationKind = 0 | 1 | 2 | 3;
 /** What to do with a new flow when the flow table is full. */
 export type FlowTableOverflow = 'drop-new' | 'evict-idle';
 
-/** A file sink writing one JSON record per line. */
-export interface FileSinkConfig {
-  type: 'file';
-  /** Path of the log file; rotated files are PATH.1 … PATH.N. */
-  path: string;
-  /** Rotate when the file would exceed this many MB (default 100). */
-  maxFileSizeMB: number;
-  /** Rotated files kept (default 5). */
-  maxFiles: number;
-}
+import type { ElasticsearchSinkConfig } from '../sinks/elasticsearch/config.js';
+import type { FileSinkConfig } from '../sinks/file/config.js';
+import type { FluentForwardSinkConfig } from '../sinks/fluent-forward/config.js';
+import type { HttpSinkConfig } from '../sinks/http/config.js';
+import type { StdoutSinkConfig } from '../sinks/stdout/config.js';
 
-/** A sink writing one JSON record per line on standard output. */
-export interface StdoutSinkConfig {
-  type: 'stdout';
-}
+export type { ElasticsearchSinkConfig, FileSinkConfig, FluentForwardSinkConfig, HttpSinkConfig, StdoutSinkConfig };
 
-export type SinkConfig = FileSinkConfig | StdoutSinkConfig;
+/** One entry of `sinks`: its `type` says which (host/sinks/<type>/config.ts documents its keys). */
+export type SinkConfig = FileSinkConfig | StdoutSinkConfig | ElasticsearchSinkConfig | FluentForwardSinkConfig | HttpSinkConfig;
 
 /** Every setting of `procflow run`. */
 export interface AgentConfig {

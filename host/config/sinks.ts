@@ -1,18 +1,32 @@
 /**
- * The `sinks` setting: a non-empty list of `{type: file, path, maxFileSizeMB?, maxFiles?}`
- * and `{type: stdout}` entries; omitted rotation settings get their defaults.
+ * The `sinks` setting: a non-empty list of sink entries, each checked by its
+ * sink type's own checker (host/sinks/<type>/config.ts); omitted settings get
+ * their defaults.
  */
-import { INVALID, int, isMapping, rejectUnknownKeys, text, type Checker } from './fields.js';
-import { describe } from './problems.js';
+import { checkElasticsearchSink } from '../sinks/elasticsearch/config.js';
+import { checkFileSink } from '../sinks/file/config.js';
+import { checkFluentForwardSink } from '../sinks/fluent-forward/config.js';
+import { checkHttpSink } from '../sinks/http/config.js';
+import { checkStdoutSink } from '../sinks/stdout/config.js';
+import { INVALID, isMapping, type Checker } from './fields.js';
+import { describe, type ConfigProblem, type FieldPath } from './problems.js';
 import type { SinkConfig } from './settings.js';
 
-/** Defaults of a file sink's rotation settings. */
-export const FILE_SINK_DEFAULTS = { maxFileSizeMB: 100, maxFiles: 5 } as const;
+export { FILE_SINK_DEFAULTS } from '../sinks/file/config.js';
 
-const FILE_KEYS = ['type', 'path', 'maxFileSizeMB', 'maxFiles'];
-const STDOUT_KEYS = ['type'];
-const maxFileSizeMB = int(1, 1_000_000);
-const maxFiles = int(1, 1000);
+type EntryChecker = (v: Record<string, unknown>, path: FieldPath, problems: ConfigProblem[]) => SinkConfig | typeof INVALID;
+
+/** Every sink type and its checker. */
+const TYPES: Record<string, EntryChecker> = {
+  file: checkFileSink,
+  stdout: checkStdoutSink,
+  elasticsearch: checkElasticsearchSink,
+  'fluent-forward': checkFluentForwardSink,
+  http: checkHttpSink,
+};
+
+/** The sink types, in documentation order. */
+export const SINK_TYPES = Object.keys(TYPES);
 
 /** Checks one sink entry. */
 const sink: Checker<SinkConfig> = (v, path, problems) => {
@@ -20,24 +34,12 @@ const sink: Checker<SinkConfig> = (v, path, problems) => {
     problems.push({ path, message: `found ${describe(v)}; expected a mapping such as {type: file, path: /var/log/procflow/flows.log} or {type: stdout}` });
     return INVALID;
   }
-  const before = problems.length;
-  if (v.type === 'stdout') {
-    rejectUnknownKeys(v, STDOUT_KEYS, path, problems);
-    return problems.length === before ? { type: 'stdout' } : INVALID;
-  }
-  if (v.type !== 'file') {
-    problems.push({ path: [...path, 'type'], message: `found ${describe(v.type)}; expected file or stdout` });
+  const check = typeof v.type === 'string' && Object.hasOwn(TYPES, v.type) ? TYPES[v.type]! : undefined;
+  if (!check) {
+    problems.push({ path: [...path, 'type'], message: `found ${describe(v.type)}; expected one of ${SINK_TYPES.join(', ')}` });
     return INVALID;
   }
-  rejectUnknownKeys(v, FILE_KEYS, path, problems);
-  if (v.path === undefined) problems.push({ path: [...path, 'path'], message: 'missing; a file sink needs the path of its log file' });
-  const out = {
-    type: 'file' as const,
-    path: v.path === undefined ? INVALID : text(v.path, [...path, 'path'], problems),
-    maxFileSizeMB: v.maxFileSizeMB === undefined ? FILE_SINK_DEFAULTS.maxFileSizeMB : maxFileSizeMB(v.maxFileSizeMB, [...path, 'maxFileSizeMB'], problems),
-    maxFiles: v.maxFiles === undefined ? FILE_SINK_DEFAULTS.maxFiles : maxFiles(v.maxFiles, [...path, 'maxFiles'], problems),
-  };
-  return problems.length === before ? (out as SinkConfig) : INVALID;
+  return check(v, path, problems);
 };
 
 /** Checks the list of sinks. */

@@ -1,0 +1,33 @@
+/**
+ * The _bulk item of a record: an `index` action naming the date-suffixed
+ * index and `_id` = the record id (a resend overwrites the same document
+ * instead of duplicating it), then the flows.log document.
+ *
+ * The index date comes from the record's end_time, not from the send time, so
+ * a record resent after midnight still lands in the same index.
+ */
+import { renderFlowLog, type FlowRecord } from '../../flows/record.js';
+
+/** Index name for a record ending at `endTime` (unix seconds): %Y, %m, %d from its UTC date. */
+export function indexName(pattern: string, endTime: number): string {
+  const d = new Date(endTime * 1000);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return pattern.replace(/%Y/g, String(d.getUTCFullYear())).replace(/%m/g, pad(d.getUTCMonth() + 1)).replace(/%d/g, pad(d.getUTCDate()));
+}
+
+/** Encodes records into _bulk items (action line + document line). */
+export class BulkEncoder {
+  private day = -1;
+  private prefix = '';
+
+  constructor(private readonly pattern: string) {}
+
+  encode(record: FlowRecord): Buffer {
+    const day = Math.floor(record.end_time / 86_400);
+    if (day !== this.day) {
+      this.day = day;
+      this.prefix = `{"index":{"_index":${JSON.stringify(indexName(this.pattern, record.end_time))},"_id":`;
+    }
+    return Buffer.from(`${this.prefix}${JSON.stringify(record.id)}}}\n${JSON.stringify(renderFlowLog(record))}\n`);
+  }
+}

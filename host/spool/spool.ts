@@ -1,0 +1,341 @@
+/**
+ * The disk spool between the pipeline and a network sink: every record is on
+ * disk before the pipeline moves on, and leaves the spool only once the
+ * destination confirmed it (or refused it for good: dead letter). A crash
+ * (kill -9) loses nothing: the next start resends from the last confirmed
+ * position, so delivery is at-least-once.
+ *
+ * Layout of its directory (0700, files 0600): segment files
+ * `0000000000000001.seg` … holding frames (frame.ts), and `cursor.json`, the
+ * confirmed position (segment, offset), replaced atomically (write + rename).
+ * Segments entirely confirmed are deleted. The spool is bounded in bytes on
+ * disk; when full, `block` makes append() wait for room (backpressure) and
+ * `drop-oldest` deletes the oldest segment, counting the records it held.
+ */
+import { closeSync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { ERRORS, ProcflowError } from '../errors.js';
+import type { SinkItem } from '../sinks/sink.js';
+import { decodeFrame, encodeFrames, FRAME_HEADER } from './frame.js';
+
+/** What a full spool does with new records. */
+export type SpoolFullPolicy = 'block' | 'drop-oldest';
+
+/** How a spool is opened. */
+export interface SpoolOptions {
+  /** Directory of this sink's spool (created 0700). */
+  dir: string;
+  /** Bound on the bytes the spool holds on disk. */
+  maxBytes: number;
+  /** `block` (wait for room) or `drop-oldest` (delete the oldest segment, counted). */
+  whenFull: SpoolFullPolicy;
+  /** Size at which a new segment file is started (default: maxBytes / 8, 4 KiB – 16 MiB). */
+  segmentBytes?: number;
+  /** fdatasync after each append (default true): records survive a power loss, not only a crash. */
+  fsync?: boolean;
+}
+
+/** A batch read from the spool: confirm it with ack() once delivered. Never spans two segments. */
+export interface SpoolBatch {
+  readonly items: SinkItem[];
+  readonly seq: number;
+  readonly end: number;
+}
+
+interface Segment {
+  seq: number;
+  path: string;
+  size: number;
+  items: number;
+  /** Items and bytes already confirmed (head segment only). */
+  acked: number;
+  ackedOffset: number;
+}
+
+/** What recovery found when the spool was opened. */
+export interface SpoolRecovery {
+  /** Records waiting from a previous run. */
+  items: number;
+  /** Bytes cut from torn tails (a frame half-written when the process died). */
+  tornBytes: number;
+}
+
+const SEG_RE = /^(\d{16})\.seg$/;
+const segName = (seq: number) => `${String(seq).padStart(16, '0')}.seg`;
+
+/** A per-sink disk spool (see the module comment). */
+export class DiskSpool {
+  private readonly segs: Segment[] = [];
+  private wfd = -1;
+  private rfd = -1;
+  private rfdSeq = -1;
+  private readSeq = 0;
+  private readOff = 0;
+  private dropped = 0;
+  private closed = false;
+  private spaceWaiters: (() => void)[] = [];
+  private readonly segmentBytes: number;
+  private readonly fsync: boolean;
+  /** Called after every append (the driver wakes its delivery loop). */
+  onAppend: (() => void) | undefined;
+  readonly recovery: SpoolRecovery;
+
+  private constructor(private readonly opts: SpoolOptions) {
+    this.segmentBytes = opts.segmentBytes ?? Math.min(16 << 20, Math.max(4096, Math.floor(opts.maxBytes / 8)));
+    this.fsync = opts.fsync ?? true;
+    try {
+      mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+      this.recovery = this.recover();
+      this.startSegment(this.segs.length > 0 ? this.segs[this.segs.length - 1]!.seq + 1 : this.readSeq + 1);
+    } catch (err) {
+      if (err instanceof ProcflowError) throw err;
+      throw new ProcflowError(ERRORS.SPOOL_OPEN, { dir: opts.dir, reason: (err as NodeJS.ErrnoException).code ?? String(err) }, { cause: err });
+    }
+    this.readSeq = this.segs[0]!.seq;
+    this.readOff = this.segs[0]!.ackedOffset;
+  }
+
+  /** Opens (and recovers) the spool in `opts.dir`. Throws PROCFLOW_E_SPOOL_OPEN. */
+  static open(opts: SpoolOptions): DiskSpool {
+    return new DiskSpool(opts);
+  }
+
+  /** Records stored and not yet confirmed. */
+  get pendingItems(): number {
+    let n = 0;
+    for (const s of this.segs) n += s.items - s.acked;
+    return n;
+  }
+
+  /** Bytes on disk. */
+  get diskBytes(): number {
+    let n = 0;
+    for (const s of this.segs) n += s.size;
+    return n;
+  }
+
+  /** The bound on disk bytes. */
+  get maxBytes(): number {
+    return this.opts.maxBytes;
+  }
+
+  /** Records deleted unconfirmed by the drop-oldest policy. */
+  get droppedItems(): number {
+    return this.dropped;
+  }
+
+  /** Stores items durably. Under `block` waits while the spool is full; throws PROCFLOW_E_SPOOL_CLOSED once closed. */
+  async append(items: readonly SinkItem[]): Promise<void> {
+    let i = 0;
+    while (i < items.length) {
+      let bytes = 0;
+      let j = i;
+      while (j < items.length && (j === i || bytes + items[j]!.data.length < this.segmentBytes)) bytes += items[j++]!.data.length + 64;
+      await this.appendChunk(encodeFrames(items.slice(i, j)), j - i);
+      i = j;
+    }
+  }
+
+  private async appendChunk(buf: Buffer, count: number): Promise<void> {
+    for (;;) {
+      if (this.closed) throw new ProcflowError(ERRORS.SPOOL_CLOSED, { dir: this.opts.dir });
+      if (this.diskBytes + buf.length <= this.opts.maxBytes || this.pendingItems === 0) break;
+      if (this.opts.whenFull === 'drop-oldest') this.dropOldest();
+      else await new Promise<void>((r) => this.spaceWaiters.push(r));
+    }
+    const w = this.segs[this.segs.length - 1]!;
+    if (w.size > 0 && w.size + buf.length > this.segmentBytes) this.roll();
+    const seg = this.segs[this.segs.length - 1]!;
+    let off = 0;
+    while (off < buf.length) off += writeSync(this.wfd, buf, off, buf.length - off, seg.size + off);
+    if (this.fsync) fdatasyncSync(this.wfd);
+    seg.size += buf.length;
+    seg.items += count;
+    this.onAppend?.();
+  }
+
+  /** True when records were appended that read() has not returned yet. */
+  hasUnread(): boolean {
+    const last = this.segs[this.segs.length - 1]!;
+    return !(this.readSeq === last.seq && this.readOff >= last.size);
+  }
+
+  /** The next records after the last read, at most maxItems and (beyond the first) maxBytes; undefined when none. */
+  read(maxItems: number, maxBytes: number): SpoolBatch | undefined {
+    let idx = this.segs.findIndex((s) => s.seq >= this.readSeq);
+    if (idx < 0) return undefined;
+    if (this.segs[idx]!.seq !== this.readSeq) {
+      this.readSeq = this.segs[idx]!.seq;
+      this.readOff = this.segs[idx]!.ackedOffset;
+    }
+    while (this.readOff >= this.segs[idx]!.size) {
+      if (idx === this.segs.length - 1) return undefined;
+      idx++;
+      this.readSeq = this.segs[idx]!.seq;
+      this.readOff = 0;
+    }
+    const seg = this.segs[idx]!;
+    const fd = this.readFd(seg);
+    const items: SinkItem[] = [];
+    let bytes = 0;
+    let pos = this.readOff;
+    while (items.length < maxItems && pos < seg.size && (items.length === 0 || bytes < maxBytes)) {
+      const want = Math.min(seg.size - pos, Math.max(64 << 10, maxBytes - bytes + 1024));
+      let buf = Buffer.allocUnsafe(want);
+      readSync(fd, buf, 0, want, pos);
+      let off = 0;
+      for (;;) {
+        const fr = decodeFrame(buf, off);
+        if (fr === 'corrupt') throw new ProcflowError(ERRORS.SPOOL_CORRUPT, { path: seg.path, offset: pos + off });
+        if (fr === undefined) {
+          if (off === 0) {
+            // One frame larger than the read: read exactly it.
+            const len = FRAME_HEADER + buf.readUInt32LE(0);
+            buf = Buffer.allocUnsafe(len);
+            readSync(fd, buf, 0, len, pos);
+            continue;
+          }
+          break;
+        }
+        items.push(fr.item);
+        bytes += fr.item.data.length;
+        off = fr.next;
+        if (items.length >= maxItems || bytes >= maxBytes) break;
+      }
+      pos += off;
+    }
+    this.readOff = pos;
+    return { items, seq: seg.seq, end: pos };
+  }
+
+  /** Confirms a batch from read(): its records leave the spool. Batches are confirmed in the order read. */
+  ack(batch: SpoolBatch): void {
+    const seg = this.segs.find((s) => s.seq === batch.seq);
+    if (!seg || batch.end <= seg.ackedOffset) return; // dropped meanwhile
+    seg.acked += batch.items.length;
+    seg.ackedOffset = batch.end;
+    if (seg.acked >= seg.items && seg.ackedOffset >= seg.size) {
+      if (seg === this.segs[this.segs.length - 1]) this.roll();
+      this.removeHead(seg);
+    }
+    this.persistCursor();
+    this.wakeSpace();
+  }
+
+  /** Closes files; pending records stay on disk for the next open. Waiting appends fail. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.wfd >= 0) closeSync(this.wfd);
+    if (this.rfd >= 0) closeSync(this.rfd);
+    this.wfd = this.rfd = -1;
+    this.wakeSpace();
+  }
+
+  private wakeSpace(): void {
+    const w = this.spaceWaiters;
+    this.spaceWaiters = [];
+    for (const r of w) r();
+  }
+
+  private dropOldest(): void {
+    if (this.segs.length === 1) this.roll();
+    const head = this.segs[0]!;
+    this.dropped += head.items - head.acked;
+    this.removeHead(head);
+    this.persistCursor();
+  }
+
+  private removeHead(seg: Segment): void {
+    const i = this.segs.indexOf(seg);
+    if (i < 0) return;
+    this.segs.splice(i, 1);
+    if (this.rfdSeq === seg.seq) {
+      closeSync(this.rfd);
+      this.rfd = -1;
+      this.rfdSeq = -1;
+    }
+    rmSync(seg.path, { force: true });
+  }
+
+  private readFd(seg: Segment): number {
+    if (this.rfdSeq !== seg.seq) {
+      if (this.rfd >= 0) closeSync(this.rfd);
+      this.rfd = openSync(seg.path, 'r');
+      this.rfdSeq = seg.seq;
+    }
+    return this.rfd;
+  }
+
+  private roll(): void {
+    const last = this.segs[this.segs.length - 1]!;
+    this.startSegment(last.seq + 1);
+  }
+
+  private startSegment(seq: number): void {
+    if (this.wfd >= 0) closeSync(this.wfd);
+    const path = join(this.opts.dir, segName(seq));
+    this.wfd = openSync(path, 'w', 0o600);
+    this.segs.push({ seq, path, size: 0, items: 0, acked: 0, ackedOffset: 0 });
+  }
+
+  private persistCursor(): void {
+    const head = this.segs[0]!;
+    const tmp = join(this.opts.dir, 'cursor.json.tmp');
+    writeFileSync(tmp, JSON.stringify({ seq: head.seq, offset: head.ackedOffset }), { mode: 0o600 });
+    renameSync(tmp, join(this.opts.dir, 'cursor.json'));
+  }
+
+  private readCursor(): { seq: number; offset: number } {
+    try {
+      const c = JSON.parse(readFileSync(join(this.opts.dir, 'cursor.json'), 'utf8')) as { seq: number; offset: number };
+      if (Number.isInteger(c.seq) && Number.isInteger(c.offset)) return c;
+    } catch {
+      /* no cursor yet: everything in the segments is pending */
+    }
+    return { seq: 0, offset: 0 };
+  }
+
+  /** Scans the segments left by a previous run: counts records, cuts torn tails, deletes confirmed segments. */
+  private recover(): SpoolRecovery {
+    const cursor = this.readCursor();
+    this.readSeq = cursor.seq;
+    let tornBytes = 0;
+    const files = readdirSync(this.opts.dir).filter((f) => SEG_RE.test(f)).sort();
+    for (const f of files) {
+      const seq = Number(SEG_RE.exec(f)![1]);
+      const path = join(this.opts.dir, f);
+      if (seq < cursor.seq) {
+        rmSync(path, { force: true });
+        continue;
+      }
+      const buf = readFileSync(path);
+      let off = 0;
+      let items = 0;
+      let acked = 0;
+      let ackedOffset = 0;
+      for (;;) {
+        const fr = decodeFrame(buf, off);
+        if (fr === undefined || fr === 'corrupt') break;
+        items++;
+        off = fr.next;
+        if (seq === cursor.seq && off <= cursor.offset) {
+          acked++;
+          ackedOffset = off;
+        }
+      }
+      if (off < buf.length) {
+        tornBytes += buf.length - off;
+        truncateSync(path, off);
+      }
+      if (items === acked) {
+        rmSync(path, { force: true });
+        continue;
+      }
+      this.segs.push({ seq, path, size: off, items, acked, ackedOffset });
+    }
+    let pending = 0;
+    for (const s of this.segs) pending += s.items - s.acked;
+    return { items: pending, tornBytes };
+  }
+}

@@ -1,0 +1,99 @@
+/** The disk spool: order, confirmation, recovery after a crash, torn tails, the byte bound and its two policies, private files. */
+import { appendFileSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { SinkItem } from '../../host/sinks/sink.js';
+import { DiskSpool, type SpoolOptions } from '../../host/spool/spool.js';
+
+const items = (n: number, from = 0, size = 100): SinkItem[] => Array.from({ length: n }, (_, k) => ({ id: `id-${from + k}`, data: Buffer.alloc(size, 97 + ((from + k) % 26)) }));
+const dir = () => join(mkdtempSync(join(tmpdir(), 'procflow-spool-')), 'spool');
+const open = (o: Partial<SpoolOptions> & { dir: string }) => DiskSpool.open({ maxBytes: 1 << 20, whenFull: 'block', fsync: false, ...o });
+
+/** Reads and confirms everything; returns the ids in order. */
+function drain(s: DiskSpool, ack = true): string[] {
+  const out: string[] = [];
+  for (let b = s.read(7, 1 << 20); b; b = s.read(7, 1 << 20)) {
+    out.push(...b.items.map((i) => i.id));
+    if (ack) s.ack(b);
+  }
+  return out;
+}
+
+describe('DiskSpool', () => {
+  it('returns items in order with their ids and bytes, and forgets them once confirmed', async () => {
+    const s = open({ dir: dir(), segmentBytes: 1000 });
+    const input = items(50);
+    await s.append(input);
+    expect(s.pendingItems).toBe(50);
+    const b = s.read(10, 1 << 20)!;
+    expect(b.items).toEqual(input.slice(0, b.items.length));
+    s.ack(b);
+    expect(drain(s)).toEqual(input.slice(b.items.length).map((i) => i.id));
+    expect(s.pendingItems).toBe(0);
+    s.close();
+  });
+
+  it('after a crash (no close) resends everything not confirmed, and nothing that was', async () => {
+    const d = dir();
+    const s = open({ dir: d, segmentBytes: 2000 });
+    await s.append(items(100));
+    const first = s.read(30, 1 << 20)!;
+    s.ack(first);
+    s.read(30, 1 << 20); // read, sent, never confirmed: the crash comes first
+    const again = open({ dir: d, segmentBytes: 2000 });
+    expect(again.recovery.items).toBe(100 - first.items.length);
+    expect(drain(again)).toEqual(items(100).slice(first.items.length).map((i) => i.id));
+    again.close();
+  });
+
+  it('cuts a torn tail (a frame half-written when the process died) and keeps the frames before it', async () => {
+    const d = dir();
+    const s = open({ dir: d });
+    await s.append(items(5));
+    s.close();
+    const seg = readdirSync(d).find((f) => f.endsWith('.seg'))!;
+    appendFileSync(join(d, seg), Buffer.from([200, 0, 0, 0, 1, 2, 3]));
+    const again = open({ dir: d });
+    expect(again.recovery).toEqual({ items: 5, tornBytes: 7 });
+    expect(drain(again)).toEqual(items(5).map((i) => i.id));
+    again.close();
+  });
+
+  it('block: append waits while the spool is full and resumes once records are confirmed', async () => {
+    const s = open({ dir: dir(), maxBytes: 4096, segmentBytes: 1024 });
+    await s.append(items(30)); // ~3.5 KB
+    let done = false;
+    const p = s.append(items(10, 30)).then(() => (done = true));
+    await new Promise((r) => setImmediate(r));
+    expect(done).toBe(false);
+    expect(drain(s)).toEqual(items(30).map((i) => i.id));
+    await p;
+    expect(s.pendingItems).toBe(10);
+    expect(drain(s)).toEqual(items(10, 30).map((i) => i.id));
+    expect(s.droppedItems).toBe(0);
+    s.close();
+  });
+
+  it('drop-oldest: never blocks, drops the oldest segment and counts every record dropped', async () => {
+    const s = open({ dir: dir(), maxBytes: 4096, segmentBytes: 1024, whenFull: 'drop-oldest' });
+    await s.append(items(200));
+    const kept = drain(s);
+    expect(s.droppedItems + kept.length).toBe(200);
+    expect(s.droppedItems).toBeGreaterThan(0);
+    expect(kept).toEqual(items(200).slice(s.droppedItems).map((i) => i.id));
+    expect(s.diskBytes).toBeLessThanOrEqual(4096);
+    s.close();
+  });
+
+  it('keeps its files private: directory 0700, segments and cursor 0600', async () => {
+    const d = dir();
+    const s = open({ dir: d });
+    await s.append(items(3));
+    drain(s);
+    await s.append(items(3, 3));
+    expect(statSync(d).mode & 0o777).toBe(0o700);
+    for (const f of readdirSync(d)) expect(statSync(join(d, f)).mode & 0o777, f).toBe(0o600);
+    s.close();
+  });
+});
