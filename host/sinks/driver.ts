@@ -186,7 +186,7 @@ export class SinkDriver implements Sink {
       } catch (err) {
         this.m.errors++;
         if (err instanceof SinkSendError && !err.retryable) {
-          this.settle(0, pending.map((item) => ({ item, reason: err.message })));
+          this.settle(pending.length, pending.map((item) => ({ item, reason: err.message })));
           return true;
         }
         this.logFailure(pending.length, err as Error);
