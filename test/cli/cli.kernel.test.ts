@@ -168,7 +168,7 @@ describe('procflow trace --json', () => {
 });
 
 describe('procflow run', () => {
-  kernelIt('writes flows.log (0600, in a 0700 directory) and emits the final partial interval on --duration', async () => {
+  kernelIt('writes flows.log (0600, in a 0700 directory) and emits the final partial interval when stopped', async () => {
     const { mkdtempSync, statSync, readFileSync: read, existsSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(`${tmpdir()}/procflow-run-`);
@@ -176,15 +176,18 @@ describe('procflow run', () => {
     const cfg = `${dir}/procflow.yaml`;
     (await import('node:fs')).writeFileSync(cfg, `flushInterval: 1h\ndataDir: ${dir}/data\nsinks:\n  - type: file\n    path: ${dir}/data/flows.log\n`);
     // A flush interval of an hour: whatever is in flows.log came from the final partial interval.
-    const child = spawn('node', [BIN, 'run', '--config', cfg, '--output', out, '--duration', '4s'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('node', [BIN, 'run', '--config', cfg, '--output', out], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => { stderr += d; });
     const ready = await waitFor(() => stderr.includes('ready'), 20_000, 20);
     expect(ready, stderr).toBe(true);
     const server = spawn('node', [`${PROJECT_ROOT}/test/fixtures/net-peer.mjs`, 'tcp-server', '127.0.0.1', '0', '37', '1000'], { stdio: ['ignore', 'pipe', 'ignore'] });
     const port = await new Promise<number>((r) => server.stdout.once('data', (d) => r(Number(String(d).split(' ')[1]))));
-    spawn('node', [`${PROJECT_ROOT}/test/fixtures/net-peer.mjs`, 'tcp-client', '127.0.0.1', String(port), '1000', '37'], { stdio: 'ignore' });
-    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    const client = spawn('node', [`${PROJECT_ROOT}/test/fixtures/net-peer.mjs`, 'tcp-client', '127.0.0.1', String(port), '1000', '37'], { stdio: 'ignore' });
+    await new Promise((r) => client.on('exit', r));
+    const exited = new Promise<number | null>((r) => child.on('exit', r));
+    child.kill('SIGTERM'); // the exchange is over: stopping must still write its interval
+    const code = await exited;
     expect(code, stderr).toBe(0);
     expect(existsSync(out)).toBe(true);
     expect(statSync(out).mode & 0o777).toBe(0o600);
