@@ -14,6 +14,10 @@ import { processResolver } from '../flows/resolve.js';
 import { FlowTable } from '../flows/table.js';
 import type { Logger } from '../log.js';
 import { readKernelInfo } from '../kernel/features.js';
+import { ERRORS, ProcflowError } from '../errors.js';
+import { resolveBuiltin } from '../plugins/builtin.js';
+import { PluginChain } from '../plugins/chain.js';
+import type { PluginsConfig } from '../plugins/config.js';
 import { createSink } from '../sinks/index.js';
 import type { Sink } from '../sinks/sink.js';
 import { isSockRecord, type BpfRecord, type SockRecord } from '../sources/bpf/decode.js';
@@ -27,6 +31,8 @@ export interface AgentStats {
   records: number;
   /** Flows dropped by includeLoopback: false. */
   loopbackSkipped: number;
+  /** Flows dropped by a failing redactor's `drop` policy. */
+  pluginDropped: number;
 }
 
 /** A running agent. */
@@ -41,15 +47,17 @@ export class Agent {
   private intervalStartMs = Date.now();
   private flushing: Promise<void> = Promise.resolve();
   private stopped = false;
-  readonly stats: AgentStats = { intervals: 0, records: 0, loopbackSkipped: 0 };
+  readonly stats: AgentStats = { intervals: 0, records: 0, loopbackSkipped: 0, pluginDropped: 0 };
 
   private constructor(
     private readonly config: AgentConfig,
     private readonly capture: BpfCapture,
     private readonly sinks: Sink[],
     private readonly log: Logger,
-    /** Called with each interval's records after the sinks have them (tests, plugins). */
+    /** Called with each interval's records after the sinks have them (tests). */
     private readonly onRecords?: (records: FlowRecord[]) => void,
+    /** Enrichers and redactors, run on every interval's records before the sinks. */
+    private readonly plugins?: PluginChain,
   ) {
     this.cache = new ProcessCache({ maxEntries: config.processCacheMaxEntries, retentionMs: effectiveRetention(config) });
     this.table = new FlowTable(config.flowTableMaxEntries, config.flowTableOverflow);
@@ -57,8 +65,18 @@ export class Agent {
     this.host = config.nodeName ?? hostname();
   }
 
-  /** Starts capture, takes the startup snapshot and begins the first interval. Throws catalogued errors. */
-  static start(config: AgentConfig, log: Logger, onRecords?: (records: FlowRecord[]) => void): Agent {
+  /**
+   * Starts capture, loads the plugin chain, takes the startup snapshot and
+   * begins the first interval. Throws catalogued errors, leaving nothing running.
+   */
+  static async start(config: AgentConfig & { plugins?: PluginsConfig }, log: Logger, onRecords?: (records: FlowRecord[]) => void): Promise<Agent> {
+    const formatter = config.plugins?.chain.findIndex((e) => e.stage === 'formatter') ?? -1;
+    if (formatter >= 0) {
+      throw new ProcflowError(ERRORS.CONFIG_INVALID, {
+        field: `plugins.chain[${formatter}]`, reason: 'formatter plugins are chosen per output route, which procflow run does not have yet',
+        fix: 'Remove the formatter from plugins.chain; the sinks write the flows.log JSON format.',
+      });
+    }
     const kernel = readKernelInfo();
     log.info(
       { hostPidNs: kernel.hostPidNs },
@@ -71,17 +89,23 @@ export class Agent {
       log,
     );
     let sinks: Sink[] = [];
+    let plugins: PluginChain | undefined;
     try {
       capture.requireExec();
       for (const h of capture.hooks) {
         if (h.chosen) log.info({ hook: h.hook, family: h.chosen, attach: h.attachTypes, why: h.reason }, 'hook attached');
       }
+      if (config.plugins && config.plugins.chain.length > 0) {
+        plugins = await PluginChain.create(config.plugins, { log, resolveBuiltin });
+        log.info({ plugins: config.plugins.chain.map((e) => `${e.stage}:${e.name}`) }, 'plugin chain loaded');
+      }
       for (const [i, s] of config.sinks.entries()) sinks.push(createSink(s, i, { dataDir: config.dataDir, log }));
-      const agent = new Agent(config, capture, sinks, log, onRecords);
+      const agent = new Agent(config, capture, sinks, log, onRecords, plugins);
       agent.begin();
       return agent;
     } catch (err) {
       for (const s of sinks) void s.close();
+      await plugins?.close();
       capture.close();
       throw err;
     }
@@ -141,7 +165,7 @@ export class Agent {
       if (skip) this.stats.loopbackSkipped++;
       return !skip;
     });
-    const records = aggregate(conns, this.intervalStartMs, endMs, {
+    let records = aggregate(conns, this.intervalStartMs, endMs, {
       level: this.config.aggregationKindForAllowed,
       perFlowProcessLimit: this.config.perFlowProcessLimit,
       perFlowProcessArgsLimit: this.config.perFlowProcessArgsLimit,
@@ -151,6 +175,12 @@ export class Agent {
       resolve: this.attribution.resolve,
     });
     this.intervalStartMs = endMs;
+    if (this.plugins && records.length > 0) {
+      // Failure policies live in the chain: a failing redactor masks or drops (counted), never passes secrets.
+      const result = await this.plugins.process(records);
+      records = result.flows;
+      this.stats.pluginDropped += result.dropped;
+    }
     this.stats.intervals++;
     this.stats.records += records.length;
     for (const sink of this.sinks) {
@@ -171,7 +201,7 @@ export class Agent {
   private logStats(): void {
     this.log.info({
       hooks: this.capture.counters(), malformed: this.capture.malformed, attribution: this.attribution.stats,
-      processCache: this.cache.stats(), flowTable: this.table.stats(), agent: this.stats,
+      processCache: this.cache.stats(), flowTable: this.table.stats(), agent: this.stats, plugins: this.plugins?.stats(),
       sinks: Object.fromEntries(this.sinks.map((s) => [s.name, s.metrics()])),
     }, 'stats');
   }
@@ -188,6 +218,7 @@ export class Agent {
       this.logStats();
     } finally {
       await Promise.all(this.sinks.map((s) => s.close()));
+      await this.plugins?.close();
       this.capture.close();
     }
   }

@@ -6,9 +6,8 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Agent } from '../agent/agent.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { ERRORS, ProcflowError } from '../errors.js';
-import type { AgentConfig } from '../config/settings.js';
 import type { Logger } from '../log.js';
 import type { HookMode } from '../sources/bpf/hooks.js';
 
@@ -25,8 +24,8 @@ export interface RunOptions {
 }
 
 /** The effective config: file (or embedded defaults) overlaid by the flags. */
-export function effectiveConfig(opts: RunOptions): AgentConfig {
-  const config: AgentConfig = loadConfig(opts.configPath);
+export function effectiveConfig(opts: RunOptions): LoadedConfig {
+  const config = loadConfig(opts.configPath);
   if (opts.hooks) config.hooks = opts.hooks;
   if (opts.flushIntervalMs !== undefined) config.flushInterval = opts.flushIntervalMs;
   if (opts.argsCap !== undefined) config.argsCap = opts.argsCap;
@@ -37,7 +36,7 @@ export function effectiveConfig(opts: RunOptions): AgentConfig {
 /** Runs the agent until stopped; resolves with the exit code. */
 export async function runAgent(opts: RunOptions, log: Logger): Promise<number> {
   const config = effectiveConfig(opts);
-  const agent = Agent.start(config, log); // checks privileges and kernel before anything is written
+  const agent = await Agent.start(config, log); // checks privileges and kernel before anything is written
   try {
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   } catch (err) {

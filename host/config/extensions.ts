@@ -1,22 +1,30 @@
 /**
- * EXTENSION POINT: top-level keys owned by other modules.
- *
- * `plugins:` belongs to the plugin host (host/plugins/config.ts, which will
- * export its validator). Until that module exists, `plugins` is accepted
- * unchecked and passed through as `unknown`. When it lands, replace the
- * pass-through below with its validator (same Checker signature) so plugin
- * problems are reported with every other problem of the file.
+ * Top-level keys owned by other modules: `plugins:` belongs to the plugin
+ * host (host/plugins/config.ts); its validator runs here so plugin problems
+ * are reported with every other problem of the file.
  */
-import type { Checker } from './fields.js';
+import { isProcflowError } from '../errors.js';
+import { validatePluginsConfig, type PluginsConfig } from '../plugins/config.js';
+import { INVALID, type Checker } from './fields.js';
+
+/** The plugin host's validator, reporting its problem with the file's others. */
+const pluginsChecker: Checker<PluginsConfig> = (value, path, problems) => {
+  try {
+    return validatePluginsConfig(value, path.join('.') || 'plugins');
+  } catch (err) {
+    if (!isProcflowError(err)) throw err;
+    problems.push({ path, message: err.message });
+    return INVALID;
+  }
+};
 
 /** Extra top-level keys and their checkers; their values are passed through on the loaded config. */
 export const EXTENSIONS: Readonly<Record<string, Checker<unknown>>> = {
-  // TODO(plugins): use host/plugins/config.ts's validator once it exists.
-  plugins: (value) => value,
+  plugins: pluginsChecker,
 };
 
 /** The loaded config: AgentConfig plus the extension keys that were given. */
 export interface ExtensionValues {
-  /** Plugin settings, unchecked until host/plugins/config.ts provides a validator. */
-  plugins?: unknown;
+  /** The plugin chain (docs/plugins.md): enrichers and redactors run on every interval's records before the sinks. */
+  plugins?: PluginsConfig;
 }

@@ -75,7 +75,7 @@ describe('flow logs end to end', () => {
     const v4 = await startServer('127.0.0.1');
     const v6 = await startServer('::1');
     const records: FlowRecord[] = [];
-    const agent = Agent.start(config(), testLog, (recs) => records.push(...recs));
+    const agent = await Agent.start(config(), testLog, (recs) => records.push(...recs));
     try {
       const nonce = randomBytes(6).toString('hex');
       const clientPath = join(dir, `client-${nonce}`);
@@ -119,7 +119,7 @@ describe('flow logs end to end', () => {
     }
     const srv = servers.find((s) => s.host === '127.0.0.1') ?? (await startServer('127.0.0.1'));
     const records: FlowRecord[] = [];
-    const agent = Agent.start(config(), testLog, (recs) => records.push(...recs));
+    const agent = await Agent.start(config(), testLog, (recs) => records.push(...recs));
     try {
       const nonce = randomBytes(6).toString('hex');
       const clientPath = join(dir, `nsclient-${nonce}`);
@@ -133,4 +133,27 @@ describe('flow logs end to end', () => {
       await agent.stop();
     }
   }, 90_000);
+
+  kernelIt('runs the plugin chain: a built-in redactor masks secrets in process_args before the sinks', async () => {
+    const srv = servers.find((x) => x.host === '127.0.0.1') ?? (await startServer('127.0.0.1'));
+    const records: FlowRecord[] = [];
+    const cfg = { ...config(), plugins: { chain: [{ name: 'redact', stage: 'redactor' as const, path: 'builtin:redact-args' }] } };
+    const agent = await Agent.start(cfg, testLog, (recs) => records.push(...recs));
+    try {
+      const nonce = randomBytes(6).toString('hex');
+      const secret = `S3cr3t-${randomBytes(8).toString('hex')}`;
+      const clientPath = join(dir, `secret-client-${nonce}`);
+      copyFileSync('/bin/bash', clientPath);
+      const script = clientScript('tcp', '127.0.0.1', srv.tcp);
+      const r = spawnSync(clientPath, ['-c', script, nonce, `--password=${secret}`], { encoding: 'utf8', timeout: 15_000 });
+      expect(r.status, r.stderr).toBe(0);
+      const rec = () => records.find((x) => x.reporter === 'src' && x.dest_port === srv.tcp && x.process_args.some((a) => a.includes(nonce)));
+      expect(await waitFor(() => rec() !== undefined, 20_000, 50)).toBe(true);
+      expect(rec()!.process_name).toBe(clientPath);
+      expect(rec()!.process_args[0].slice(-2)).toEqual([nonce, '--password=[REDACTED]']);
+      expect(JSON.stringify(records)).not.toContain(secret);
+    } finally {
+      await agent.stop();
+    }
+  }, 120_000);
 });
