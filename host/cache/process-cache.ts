@@ -20,6 +20,8 @@ export interface ProcessInfo {
   path: string;
   /** argv including argv[0] ([] when unknown). */
   argv: readonly string[];
+  /** argv after argv[0], the same array on every call (flow records share it). */
+  readonly args: readonly string[];
   /** The argv cap cut the list. */
   truncated: boolean;
   /** Where path/argv came from: an exec event (authoritative) or a snapshot. */
@@ -165,6 +167,7 @@ class ProcessEntry implements ProcessInfo {
   truncated = false;
   exitedAtMs?: number;
   private image!: ExecRecord;
+  private argsCache: readonly string[] | undefined;
 
   constructor(rec: ExecRecord, readonly startTicks: number, public source: 'exec' | 'snapshot') {
     this.setImage(rec, source);
@@ -178,8 +181,13 @@ class ProcessEntry implements ProcessInfo {
     return this.image.argv;
   }
 
+  get args(): readonly string[] {
+    return (this.argsCache ??= this.image.argv.slice(1));
+  }
+
   setImage(rec: ExecRecord, source: 'exec' | 'snapshot'): void {
     this.image = rec;
+    this.argsCache = undefined;
     this.source = source;
     this.ppid = rec.ppid;
     this.uid = rec.uid;

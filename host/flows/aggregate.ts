@@ -46,7 +46,8 @@ interface Endpoint {
 interface ProcessGroup {
   name: string;
   pids: Set<number | undefined>;
-  args: Map<string, readonly string[]>;
+  /** Distinct by identity here (a process's args array is shared); by content when the record is built. */
+  args: Set<readonly string[]>;
   conns: ConnInterval[];
   names: Set<string>;
 }
@@ -95,11 +96,11 @@ export function aggregate(conns: readonly ConnInterval[], startMs: number, endMs
     const view: ProcessView = o.collectProcessInfo ? o.resolve(c.owner) : { name: '-', pid: undefined, args: [] };
     let g = flow.groups.get(view.name);
     if (!g) {
-      g = { name: view.name, pids: new Set(), args: new Map(), conns: [], names: new Set([view.name]) };
+      g = { name: view.name, pids: new Set(), args: new Set(), conns: [], names: new Set([view.name]) };
       flow.groups.set(view.name, g);
     }
     g.pids.add(view.pid);
-    if (view.args.length > 0) g.args.set(view.args.join('\0'), view.args);
+    if (view.args.length > 0) g.args.add(view.args);
     g.conns.push(c);
   }
 
@@ -115,10 +116,10 @@ export function aggregate(conns: readonly ConnInterval[], startMs: number, endMs
 }
 
 function mergeGroups(groups: ProcessGroup[]): ProcessGroup {
-  const m: ProcessGroup = { name: '*', pids: new Set(), args: new Map(), conns: [], names: new Set() };
+  const m: ProcessGroup = { name: '*', pids: new Set(), args: new Set(), conns: [], names: new Set() };
   for (const g of groups) {
     for (const p of g.pids) m.pids.add(p);
-    for (const [k, v] of g.args) m.args.set(k, v);
+    for (const a of g.args) m.args.add(a);
     m.conns.push(...g.conns);
     for (const n of g.names) m.names.add(n);
   }
@@ -139,7 +140,9 @@ function record(
   }
   const knownPids = [...g.pids].filter((p): p is number => p !== undefined);
   const processId = !o.collectProcessInfo ? '-' : g.pids.size > 1 ? '*' : knownPids.length === 1 ? String(knownPids[0]) : '-';
-  const args = [...g.args.values()];
+  const byContent = new Map<string, readonly string[]>();
+  for (const a of g.args) byContent.set(a.length === 1 ? a[0] : a.join('\0'), a);
+  const args = [...byContent.values()];
   return {
     id: `${RUN_ID}-${endMs.toString(36)}-${(recordSeq++).toString(36)}`,
     start_time: Math.floor(startMs / 1000),

@@ -34,7 +34,7 @@ export function processResolver(cache: ProcessCache, collectProcessPath: Collect
     }
     stats.resolved++;
     if (collectProcessPath === 'Disabled') return { name: p.comm || owner.comm || '-', pid: owner.pid, args: [] };
-    return { name: p.path || p.comm || owner.comm || '-', pid: owner.pid, args: p.argv.slice(1) };
+    return { name: p.path || p.comm || owner.comm || '-', pid: owner.pid, args: p.args };
   };
   return { resolve, stats };
 }
