@@ -65,7 +65,8 @@ export function isCgroupSection(section: string): boolean {
 
 /** Answers "does this kernel have X" questions for the probes, caching expensive reads. */
 export class KernelProbe {
-  private kallsyms: Set<string> | undefined;
+  /** /proc/kallsyms text, read once. Searched rather than split: a few lookups, ~200k lines. */
+  private kallsyms: string | undefined;
 
   constructor(
     readonly kernel: KernelInfo,
@@ -74,20 +75,23 @@ export class KernelProbe {
   ) {}
 
   private symbol(name: string): boolean {
-    if (!this.kallsyms) {
-      this.kallsyms = new Set();
-      let text = '';
+    if (this.kallsyms === undefined) {
       try {
-        text = readFileSync('/proc/kallsyms', 'utf8');
+        this.kallsyms = readFileSync('/proc/kallsyms', 'utf8');
       } catch {
-        /* no kallsyms: every symbol probe fails with that reason */
-      }
-      for (const line of text.split('\n')) {
-        const sp = line.lastIndexOf(' ');
-        if (sp > 0) this.kallsyms.add(line.slice(sp + 1).split('\t')[0]);
+        this.kallsyms = ''; // no kallsyms: every symbol probe fails with that reason
       }
     }
-    return this.kallsyms.has(name);
+    // Lines are "address type name" or "address type name\t[module]": the name follows the
+    // one-letter type and a space, and ends the line or precedes a tab.
+    const text = this.kallsyms;
+    const needle = ` ${name}`;
+    for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
+      const end = i + needle.length;
+      const after = end < text.length ? text.charCodeAt(end) : 10;
+      if ((after === 10 || after === 9) && i >= 2 && text.charCodeAt(i - 2) === 32) return true;
+    }
+    return false;
   }
 
   private tracepoint(category: string, name: string): boolean {
