@@ -21,11 +21,12 @@ import type { FileSinkConfig } from '../sinks/file/config.js';
 import type { FluentForwardSinkConfig } from '../sinks/fluent-forward/config.js';
 import type { HttpSinkConfig } from '../sinks/http/config.js';
 import type { StdoutSinkConfig } from '../sinks/stdout/config.js';
+import type { SyslogSinkConfig } from '../sinks/syslog/config.js';
 
-export type { ElasticsearchSinkConfig, FileSinkConfig, FluentForwardSinkConfig, HttpSinkConfig, StdoutSinkConfig };
+export type { ElasticsearchSinkConfig, FileSinkConfig, FluentForwardSinkConfig, HttpSinkConfig, StdoutSinkConfig, SyslogSinkConfig };
 
 /** One entry of `sinks`: its `type` says which (host/sinks/<type>/config.ts documents its keys). */
-export type SinkConfig = FileSinkConfig | StdoutSinkConfig | ElasticsearchSinkConfig | FluentForwardSinkConfig | HttpSinkConfig;
+export type SinkConfig = FileSinkConfig | StdoutSinkConfig | ElasticsearchSinkConfig | FluentForwardSinkConfig | HttpSinkConfig | SyslogSinkConfig;
 
 /** Every setting of `procflow run`. */
 export interface AgentConfig {

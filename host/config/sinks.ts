@@ -8,6 +8,7 @@ import { checkFileSink } from '../sinks/file/config.js';
 import { checkFluentForwardSink } from '../sinks/fluent-forward/config.js';
 import { checkHttpSink } from '../sinks/http/config.js';
 import { checkStdoutSink } from '../sinks/stdout/config.js';
+import { checkSyslogSink } from '../sinks/syslog/config.js';
 import { INVALID, isMapping, type Checker } from './fields.js';
 import { describe, type ConfigProblem, type FieldPath } from './problems.js';
 import type { SinkConfig } from './settings.js';
@@ -23,6 +24,7 @@ const TYPES: Record<string, EntryChecker> = {
   elasticsearch: checkElasticsearchSink,
   'fluent-forward': checkFluentForwardSink,
   http: checkHttpSink,
+  syslog: checkSyslogSink,
 };
 
 /** The sink types, in documentation order. */

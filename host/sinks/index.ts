@@ -17,6 +17,7 @@ import { FluentForwardService } from './fluent-forward/service.js';
 import { HttpService } from './http/service.js';
 import type { SinkService } from './sink.js';
 import { StdoutService } from './stdout/service.js';
+import { SyslogService } from './syslog/service.js';
 
 /** What building a sink needs besides its settings. */
 export interface SinkContext {
@@ -45,6 +46,8 @@ export function createSink(config: SinkConfig, index: number, ctx: SinkContext):
       return spooled(new FluentForwardService(config), config, index, ctx);
     case 'http':
       return spooled(new HttpService(config), config, index, ctx);
+    case 'syslog':
+      return spooled(new SyslogService(config), config, index, ctx);
   }
 }
 

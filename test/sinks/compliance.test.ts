@@ -8,6 +8,8 @@ import { idFromLine } from '../helpers/flow-records.js';
 import { startCollector } from '../servers/collector.js';
 import { startEsServer } from '../servers/elasticsearch.js';
 import { startFluentd } from '../servers/fluentd.js';
+import { RSYSLOGD, startRsyslog, type Rsyslog } from '../servers/rsyslog.js';
+import { makePki } from '../helpers/tls.js';
 import { complianceSuite } from './compliance.js';
 
 /** A sink entry with its defaults filled, through the config validator. */
@@ -103,3 +105,40 @@ complianceSuite({
     };
   },
 });
+
+// syslog over TCP, against a real rsyslogd: a failure is rsyslog being down (connections refused),
+// for about 200 ms per failure asked for, or until failNext(0).
+if (RSYSLOGD || process.env.PROCFLOW_REQUIRE_KERNEL === '1') {
+  complianceSuite({
+    name: 'syslog',
+    spooled: true,
+    async start() {
+      const pki = makePki();
+      let rs: Rsyslog = await startRsyslog(pki);
+      const ports = { udpPort: rs.udpPort, tcpPort: rs.tcpPort, tlsPort: rs.tlsPort };
+      let restart: Promise<void> = Promise.resolve();
+      const startIfDown = async () => {
+        if (!rs.running()) rs = await startRsyslog(pki, ports);
+      };
+      return {
+        config: (common) => sinkConfig({ type: 'syslog', host: '127.0.0.1', port: ports.tcpPort, transport: 'tcp', ...common }),
+        received: () => new Set(rs.messages().map((m) => /id="([^"]+)"/.exec(m.sd)?.[1] ?? '?')),
+        batchSizes: undefined, // syslog frames carry no batch boundary
+        async failNext(n) {
+          if (n === 0) {
+            restart = restart.then(startIfDown);
+            return restart;
+          }
+          restart = restart.then(() => rs.stop()).then(() => {
+            if (Number.isFinite(n)) setTimeout(() => (restart = restart.then(startIfDown)), n * 200);
+          });
+          return restart;
+        },
+        close: async () => {
+          await restart;
+          await rs.stop();
+        },
+      };
+    },
+  });
+}

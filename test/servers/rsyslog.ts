@@ -1,0 +1,111 @@
+/**
+ * A real rsyslogd (the Debian package), started by the tests on loopback
+ * ports with its own config and work directory: UDP (imudp), TCP with
+ * octet-counted framing (imtcp) and TLS (imtcp with the openssl stream
+ * driver). Every message it parses is written as one JSON line (rsyslog's
+ * own view of PRI, TIMESTAMP, HOSTNAME, APP-NAME, PROCID, MSGID, SD and MSG),
+ * which the tests read back.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, connect, type AddressInfo } from 'node:net';
+import { createSocket } from 'node:dgram';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitFor } from '../helpers/flow-records.js';
+import type { TestPki } from '../helpers/tls.js';
+
+const dirs = new Map<number, string>();
+
+/** Where rsyslogd is installed by `apt-get install rsyslog rsyslog-openssl`. */
+export const RSYSLOGD = ['/usr/sbin/rsyslogd', '/sbin/rsyslogd'].find((p) => existsSync(p));
+
+/** One message as rsyslog parsed it. */
+export interface SyslogMessage {
+  pri: number;
+  timestamp: string;
+  hostname: string;
+  app: string;
+  procid: string;
+  msgid: string;
+  sd: string;
+  msg: string;
+}
+
+/** A running rsyslogd. */
+export interface Rsyslog {
+  udpPort: number;
+  tcpPort: number;
+  tlsPort: number;
+  /** Every message written so far (by this instance and earlier ones on the same output). */
+  messages(): SyslogMessage[];
+  running(): boolean;
+  stop(): Promise<void>;
+}
+
+async function freeTcpPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+const canConnect = (port: number) => new Promise<boolean>((resolve) => {
+  const s = connect({ host: '127.0.0.1', port }, () => {
+    s.destroy();
+    resolve(true);
+  });
+  s.on('error', () => resolve(false));
+});
+
+/** Starts rsyslogd (on the given ports, or free ones); `pki` gives the TLS listener its certificate. */
+export async function startRsyslog(pki: TestPki, ports?: { udpPort: number; tcpPort: number; tlsPort: number }): Promise<Rsyslog> {
+  if (!RSYSLOGD) throw new Error('rsyslogd is not installed: apt-get install rsyslog rsyslog-openssl');
+  // Restarted on the same ports, it appends to the same output: one directory per port set.
+  const dir = ports ? (dirs.get(ports.tcpPort) ?? mkdtempSync(join(tmpdir(), 'procflow-rsyslog-'))) : mkdtempSync(join(tmpdir(), 'procflow-rsyslog-'));
+  const { udpPort, tcpPort, tlsPort } = ports ?? { udpPort: await freeUdpPort(), tcpPort: await freeTcpPort(), tlsPort: await freeTcpPort() };
+  const out = join(dir, 'out.jsonl');
+  const conf = `
+global(workDirectory="${dir}" maxMessageSize="64k"
+       DefaultNetstreamDriverCAFile="${pki.caPath}" DefaultNetstreamDriverCertFile="${pki.certPath}" DefaultNetstreamDriverKeyFile="${pki.keyPath}")
+module(load="imudp")
+module(load="imtcp")
+input(type="imudp" port="${udpPort}" address="127.0.0.1")
+input(type="imtcp" port="${tcpPort}" address="127.0.0.1")
+input(type="imtcp" port="${tlsPort}" address="127.0.0.1" streamDriver.name="ossl" streamDriver.mode="1" streamDriver.authMode="anon")
+template(name="jsonl" type="string" string="{\\"pri\\":%pri%,\\"timestamp\\":\\"%timereported:::date-rfc3339%\\",\\"hostname\\":\\"%hostname:::json%\\",\\"app\\":\\"%app-name:::json%\\",\\"procid\\":\\"%procid:::json%\\",\\"msgid\\":\\"%msgid:::json%\\",\\"sd\\":\\"%structured-data:::json%\\",\\"msg\\":\\"%msg:::json%\\"}\\n")
+action(type="omfile" file="${out}" template="jsonl" flushOnTXEnd="on" asyncWriting="off")
+`;
+  dirs.set(tcpPort, dir);
+  writeFileSync(join(dir, 'rsyslog.conf'), conf);
+  execFileSync(RSYSLOGD, ['-N1', '-f', join(dir, 'rsyslog.conf')], { stdio: 'pipe' });
+  const child: ChildProcess = spawn(RSYSLOGD, ['-n', '-f', join(dir, 'rsyslog.conf'), '-i', join(dir, 'rsyslogd.pid')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  let up = false;
+  await waitFor(() => {
+    if (child.exitCode !== null) throw new Error(`rsyslogd exited: ${stderr}`);
+    void Promise.all([canConnect(tcpPort), canConnect(tlsPort)]).then(([a, b]) => (up = a && b));
+    return up;
+  }, 'rsyslogd to listen', 15_000);
+  return {
+    udpPort, tcpPort, tlsPort,
+    messages: () => (existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as SyslogMessage) : []),
+    running: () => child.exitCode === null && child.signalCode === null,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
