@@ -12,9 +12,10 @@
 // non-zero when any cell failed or did not run.
 //
 // Usage: node test/kernels/run.mjs [--only 6.1|6.12] [--serial] [--timeout SECONDS per boot]
-// Needs root, qemu-system-x86, busybox-static, kmod, cpio, apt-get/dpkg-deb, and a built tree (npm run build).
+// Needs root, qemu-system-x86, busybox-static, kmod, cpio, apt-get/dpkg-deb, and npm ci done (it
+// compiles dist/ and the BPF object itself, into .cache/kernels/tree/).
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -75,13 +76,34 @@ function preflight() {
   }
   const busybox = which('busybox');
   if (busybox && !isStatic(busybox)) problems.push(`${busybox} is not statically linked (apt-get install busybox-static)`);
-  for (const f of ['dist/host/sources/bpf/loader.js', 'bpf/build/procflow.bpf.o', 'node_modules/koffi']) {
-    if (!existsSync(join(ROOT, f))) problems.push(`${f} missing (npm ci && npm run build)`);
+  for (const f of ['node_modules/koffi', 'node_modules/.bin/tsc']) {
+    if (!existsSync(join(ROOT, f))) problems.push(`${f} missing (npm ci)`);
   }
   if (problems.length > 0) {
     for (const p of problems) say(`test:kernels: ${p}`);
     process.exit(2);
   }
+}
+
+/**
+ * Builds what the guests run into a private tree, .cache/kernels/tree/: other sessions may rebuild
+ * dist/ while a guest reads it over 9p (a torn file is a SyntaxError in the guest). The tree has
+ * its own dist/ (tsc --outDir), the BPF object, bin/, the guest runner, and node_modules as a link.
+ */
+function snapshot() {
+  const tree = join(CACHE, 'tree');
+  rmSync(tree, { recursive: true, force: true });
+  mkdirSync(join(tree, 'bpf', 'build'), { recursive: true });
+  sh('make', ['-s', '-C', join(ROOT, 'bpf')]);
+  copyFileSync(join(ROOT, 'bpf', 'build', 'procflow.bpf.o'), join(tree, 'bpf', 'build', 'procflow.bpf.o'));
+  sh(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(tree, 'dist')]);
+  copyFileSync(join(ROOT, 'package.json'), join(tree, 'package.json'));
+  symlinkSync(relative(tree, join(ROOT, 'node_modules')), join(tree, 'node_modules'));
+  for (const f of ['bin/procflow.js', 'test/kernels/guest.mjs', 'test/kernels/peers.mjs']) {
+    mkdirSync(dirname(join(tree, f)), { recursive: true });
+    copyFileSync(join(ROOT, f), join(tree, f));
+  }
+  return tree;
 }
 
 /** Newest package of a series known to apt (after `apt-get update`), with its version. */
@@ -201,7 +223,7 @@ poweroff -f
 `;
 }
 
-function buildInitramfs(k, kdir, runDir) {
+function buildInitramfs(k, kdir, runDir, tree) {
   const stage = join(runDir, 'initramfs');
   rmSync(stage, { recursive: true, force: true });
   for (const d of ['bin', 'dev', 'proc', 'sys', 'mods']) mkdirSync(join(stage, d), { recursive: true });
@@ -209,7 +231,7 @@ function buildInitramfs(k, kdir, runDir) {
   chmodSync(join(stage, 'bin', 'busybox'), 0o755);
   for (const f of readdirSync(join(kdir, 'mods'))) copyFileSync(join(kdir, 'mods', f), join(stage, 'mods', f));
   // PFK_GUEST_CMD replaces the guest runner (diagnostics: timings of the emulated guest itself).
-  const guest = process.env.PFK_GUEST_CMD ?? `node ${join(ROOT, 'test', 'kernels', 'guest.mjs')} /tmp/out`;
+  const guest = process.env.PFK_GUEST_CMD ?? `node ${join(tree, 'test', 'kernels', 'guest.mjs')} /tmp/out`;
   writeFileSync(join(stage, 'init'), initScript(guest));
   chmodSync(join(stage, 'init'), 0o755);
   const img = join(runDir, 'initramfs.cpio.gz');
@@ -291,6 +313,9 @@ async function main() {
     }
   }
   const tFetched = t();
+  const tree = snapshot();
+  const tBuilt = t();
+  say(`build  dist/ and the BPF object into ${relative(ROOT, tree)} in ${secs(tBuilt - tFetched)}`);
   // One boot per kernel; the guests run side by side unless --serial (each is mostly one busy vCPU).
   const bootOne = async (k) => {
     k.runDir = join(CACHE, 'runs', k.release);
@@ -301,7 +326,7 @@ async function main() {
     const t0 = t();
     if (!k.error) {
       try {
-        k.status = await boot(k.dir, buildInitramfs(k, k.dir, k.runDir), k.outDir, k.consoleLog);
+        k.status = await boot(k.dir, buildInitramfs(k, k.dir, k.runDir, tree), k.outDir, k.consoleLog);
       } catch (err) {
         k.error = err.message;
       }
@@ -338,7 +363,7 @@ async function main() {
   say('');
   say('kernel matrix (kernel × hook family):');
   for (const l of lines) say(l);
-  say(`kernel matrix: ${failed ? 'FAILED' : 'passed'} in ${secs(t() - tStart)} (fetch ${secs(tFetched - tStart)}, boots ${secs(t() - tFetched)})`);
+  say(`kernel matrix: ${failed ? 'FAILED' : 'passed'} in ${secs(t() - tStart)} (resolve+fetch ${secs(tFetched - tStart)}, build ${secs(tBuilt - tFetched)}, boots ${secs(t() - tBuilt)})`);
   process.exitCode = failed ? 1 : 0;
 }
 
