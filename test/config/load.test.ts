@@ -141,8 +141,9 @@ describe('loadConfig', () => {
     expect(() => validateConfig({ constructor: 1, toString: 2 })).toThrow(/2 problems:\n {2}- constructor: unknown setting.*\n {2}- toString: unknown setting/);
   });
 
-  it('passes plugins through unchecked (extension point)', () => {
-    expect(validateConfig({ plugins: [{ name: 'x' }] }).plugins).toEqual([{ name: 'x' }]);
+  it('validates plugins with the plugin host\'s validator (extension point)', () => {
+    expect(() => validateConfig({ plugins: [{ name: 'x' }] })).toThrow(/plugins/);
+    expect(validateConfig({ plugins: { chain: [] } }).plugins).toEqual({ chain: [] });
     expect('plugins' in validateConfig({})).toBe(false);
   });
 
