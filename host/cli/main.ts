@@ -6,11 +6,7 @@ import { parseArgs } from 'node:util';
 import { ERRORS, isProcflowError, ProcflowError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { parseDuration, parseHookMode } from './args.js';
-import { formatCheck, runCheck } from './check.js';
-import { runConfig } from './config.js';
-import { runPlugin } from './plugin.js';
-import { runAgent } from './run.js';
-import { runTrace } from './trace.js';
+// Subcommands are imported when used: `check` need not load the plugin toolchain or the sinks.
 
 const HELP = `procflow — which program opened every connection on this host
 
@@ -57,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
   const log = createLogger();
   try {
     // `plugin` has its own flags (--lang, --input …): hand it the rest of argv.
-    if (argv[0] === 'plugin') return await runPlugin(argv.slice(1), log);
+    if (argv[0] === 'plugin') return await (await import('./plugin.js')).runPlugin(argv.slice(1), log);
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
@@ -85,17 +81,18 @@ export async function main(argv: string[]): Promise<number> {
     }
     switch (command) {
       case 'check': {
+        const { formatCheck, runCheck } = await import('./check.js');
         const report = runCheck({ hooks, argsCap }, log);
         process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatCheck(report)}\n`);
         return report.ok ? 0 : 1;
       }
       case 'trace':
-        return await runTrace({
+        return await (await import('./trace.js')).runTrace({
           json: values.json, hooks, redact: values.redact, argsCap,
           durationMs: values.duration ? parseDuration(values.duration, '--duration') : undefined,
         }, log);
       case 'run':
-        return await runAgent({
+        return await (await import('./run.js')).runAgent({
           configPath: values.config,
           hooks: values.hooks === undefined ? undefined : hooks,
           argsCap,
@@ -104,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
           durationMs: values.duration ? parseDuration(values.duration, '--duration') : undefined,
         }, log);
       case 'config':
-        return runConfig(positionals.slice(1));
+        return (await import('./config.js')).runConfig(positionals.slice(1));
       default:
         throw new ProcflowError(ERRORS.USAGE, { reason: `Unknown command "${command}"` });
     }
