@@ -33,6 +33,10 @@ Usage:
   procflow plugin test DIR [--input FILE]
       Scaffold, build (WebAssembly component + sha256 pin) and try a plugin
       on fixture flows, printing what it changed. See docs/plugins.md.
+  procflow elastic setup --url ES_URL [--kibana-url KIBANA_URL] [--api-key KEY | --username U --password P] [--ca FILE] [--insecure]
+      Install the index template of procflow-flows-* (every field mapped:
+      ip, keyword, long, date) and, with --kibana-url, the Kibana index
+      pattern, "Flow logs" saved search and dashboard (files in deploy/).
 
 Needs root, or CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN, and Linux 5.17+ with BTF.
 `;
@@ -54,6 +58,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     // `plugin` has its own flags (--lang, --input …): hand it the rest of argv.
     if (argv[0] === 'plugin') return await (await import('./plugin.js')).runPlugin(argv.slice(1), log);
+    if (argv[0] === 'elastic') return await (await import('./elastic.js')).runElastic(argv.slice(1));
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,

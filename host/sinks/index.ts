@@ -57,7 +57,7 @@ function direct(service: SinkService, ctx: SinkContext): SinkDriver {
 
 function spooled(service: SinkService, config: SinkConfig & NetworkSinkCommon, index: number, ctx: SinkContext): SinkDriver {
   const id = sinkId(config, index);
-  const spool = DiskSpool.open({ dir: config.spool.dir ?? join(ctx.dataDir, 'spool', id), maxBytes: config.spool.maxSizeMB * MB, whenFull: config.spool.whenFull });
+  const spool = DiskSpool.open({ dir: config.spool.dir ?? join(ctx.dataDir, 'spool', id), maxBytes: config.spool.maxSizeMB * MB, whenFull: config.spool.whenFull, fsync: config.spool.fsync });
   return new SinkDriver(service, {
     batchMaxItems: config.batchMaxRecords,
     batchMaxBytes: config.batchMaxKB * 1024,

@@ -55,5 +55,6 @@ export function decodeFrame(buf: Buffer, off: number): DecodedFrame | undefined 
   const idLen = bodyBuf.readUInt16LE(0);
   if (2 + idLen > bodyLen) return 'corrupt';
   const id = bodyBuf.toString('utf8', 2, 2 + idLen);
-  return { item: { id, data: Buffer.from(bodyBuf.subarray(2 + idLen)) }, next: body + bodyLen };
+  // A view into `buf` (no copy): the caller gives each read its own buffer.
+  return { item: { id, data: bodyBuf.subarray(2 + idLen) }, next: body + bodyLen };
 }

@@ -7,7 +7,8 @@
  *
  * Layout of its directory (0700, files 0600): segment files
  * `0000000000000001.seg` … holding frames (frame.ts), and `cursor.json`, the
- * confirmed position (segment, offset), replaced atomically (write + rename).
+ * confirmed position (segment, offset), replaced atomically (write + rename)
+ * at most every 200 ms, at close and whenever a segment is deleted.
  * Segments entirely confirmed are deleted. The spool is bounded in bytes on
  * disk; when full, `block` makes append() wait for room (backpressure) and
  * `drop-oldest` deletes the oldest segment, counting the records it held.
@@ -61,6 +62,8 @@ export interface SpoolRecovery {
 }
 
 const SEG_RE = /^(\d{16})\.seg$/;
+/** The confirmed position is written at most this often (and whenever a segment is deleted, and at close): a crash resends at most this much again. */
+const CURSOR_EVERY_MS = 200;
 const segName = (seq: number) => `${String(seq).padStart(16, '0')}.seg`;
 
 /** A per-sink disk spool (see the module comment). */
@@ -73,6 +76,8 @@ export class DiskSpool {
   private readOff = 0;
   private dropped = 0;
   private closed = false;
+  private cursorDirty = false;
+  private cursorWritten = 0;
   private spaceWaiters: (() => void)[] = [];
   private readonly segmentBytes: number;
   private readonly fsync: boolean;
@@ -180,7 +185,10 @@ export class DiskSpool {
     let bytes = 0;
     let pos = this.readOff;
     while (items.length < maxItems && pos < seg.size && (items.length === 0 || bytes < maxBytes)) {
-      const want = Math.min(seg.size - pos, Math.max(64 << 10, maxBytes - bytes + 1024));
+      // Read about what the batch needs (average frame size × records wanted), not maxBytes every time.
+      const avg = seg.items > 0 ? seg.size / seg.items : 1024;
+      const need = Math.min(maxBytes - bytes, (maxItems - items.length) * avg * 1.1) + 1024;
+      const want = Math.min(seg.size - pos, Math.max(64 << 10, Math.ceil(need)));
       let buf = Buffer.allocUnsafe(want);
       readSync(fd, buf, 0, want, pos);
       let off = 0;
@@ -217,8 +225,9 @@ export class DiskSpool {
     if (seg.acked >= seg.items && seg.ackedOffset >= seg.size) {
       if (seg === this.segs[this.segs.length - 1]) this.roll();
       this.removeHead(seg);
-    }
-    this.persistCursor();
+      this.persistCursor();
+    } else if (Date.now() - this.cursorWritten >= CURSOR_EVERY_MS) this.persistCursor();
+    else this.cursorDirty = true;
     this.wakeSpace();
   }
 
@@ -226,6 +235,7 @@ export class DiskSpool {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.cursorDirty) this.persistCursor();
     if (this.wfd >= 0) closeSync(this.wfd);
     if (this.rfd >= 0) closeSync(this.rfd);
     this.wfd = this.rfd = -1;
@@ -280,6 +290,8 @@ export class DiskSpool {
   }
 
   private persistCursor(): void {
+    this.cursorDirty = false;
+    this.cursorWritten = Date.now();
     const head = this.segs[0]!;
     const tmp = join(this.opts.dir, 'cursor.json.tmp');
     writeFileSync(tmp, JSON.stringify({ seq: head.seq, offset: head.ackedOffset }), { mode: 0o600 });

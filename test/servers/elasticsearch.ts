@@ -24,7 +24,7 @@ import { createServer as createHttp, type IncomingMessage, type Server, type Ser
 import { createServer as createHttps } from 'node:https';
 import { isIP, type AddressInfo } from 'node:net';
 
-type FieldType = 'long' | 'keyword' | 'ip' | 'date' | 'text' | 'boolean' | 'object' | 'double';
+type FieldType = 'long' | 'keyword' | 'ip' | 'date' | 'text' | 'boolean' | 'object' | 'double' | 'disabled';
 
 /** A stored document. */
 export interface StoredDoc {
@@ -41,7 +41,7 @@ export interface EsTestServer {
   /** Documents by `index/_id`. */
   docs: Map<string, StoredDoc>;
   /** Index templates installed (name → body). */
-  templates: Map<string, { index_patterns: string[]; template?: { mappings?: { properties?: Record<string, { type: FieldType }> } } }>;
+  templates: Map<string, { index_patterns: string[]; template?: { mappings?: { properties?: Record<string, { type: FieldType; enabled?: boolean }> } } }>;
   /** Bulk requests received (each counts, rejected ones too). */
   bulkRequests: number;
   /** Items received over all bulk requests (resends included). */
@@ -79,7 +79,7 @@ export async function startEsServer(opts: { port?: number; tls?: { key: Buffer; 
       m = {};
       for (const t of state.templates.values()) {
         if (!t.index_patterns.some((p) => new RegExp(`^${p.split('*').map(escapeRe).join('.*')}$`).test(index))) continue;
-        for (const [k, v] of Object.entries(t.template?.mappings?.properties ?? {})) m[k] = v.type;
+        for (const [k, v] of Object.entries(t.template?.mappings?.properties ?? {})) m[k] = v.enabled === false ? 'disabled' : v.type; // enabled: false: not parsed, any value
       }
       mappings.set(index, m);
     }
@@ -226,6 +226,8 @@ function dynamicType(v: unknown): FieldType {
 /** Why `v` does not fit a field of `type`, or undefined. */
 function fits(type: FieldType, v: unknown): string | undefined {
   switch (type) {
+    case 'disabled':
+      return undefined;
     case 'long':
       return (typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && /^-?\d+$/.test(v)) ? undefined : `For input string: "${String(v)}"`;
     case 'double':

@@ -99,7 +99,8 @@ action(type="omfile" file="${out}" template="jsonl" flushOnTXEnd="on" asyncWriti
   }, 'rsyslogd to listen', 15_000);
   return {
     udpPort, tcpPort, tlsPort,
-    messages: () => (existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as SyslogMessage) : []),
+    // Only complete lines: rsyslog may be in the middle of writing the last one.
+    messages: () => (existsSync(out) ? readFileSync(out, 'utf8').split('\n').slice(0, -1).map((l) => JSON.parse(l) as SyslogMessage) : []),
     running: () => child.exitCode === null && child.signalCode === null,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -63,6 +63,7 @@ export function complianceSuite(c: SinkCase): void {
       await sink.write(recs);
       const closed = await sink.close();
       expect(closed).toEqual({ remaining: 0, flushed: true });
+      await waitFor(() => allIn(recs, dest), 'every record at the destination'); // syslog servers write asynchronously
       expect(missing(recs, dest)).toEqual([]);
       const sizes = dest.batchSizes?.().slice(before);
       if (c.spooled && sizes) {
@@ -77,6 +78,7 @@ export function complianceSuite(c: SinkCase): void {
       const recs = flowRecords(200, prefix());
       await sink.write(recs);
       expect(await sink.close()).toEqual({ remaining: 0, flushed: true });
+      await waitFor(() => allIn(recs, dest), 'every record at the destination');
       expect(missing(recs, dest)).toEqual([]);
     });
 

@@ -18,6 +18,8 @@ export interface SpoolConfig {
   whenFull: SpoolFullPolicy;
   /** Directory of the spool (default: DATADIR/spool/NAME). */
   dir: string | undefined;
+  /** fdatasync after each write (default true): records survive a power loss too, not only a crash of the agent. */
+  fsync: boolean;
 }
 
 /** TLS settings of a network sink (PEM files). */
@@ -52,13 +54,13 @@ export interface NetworkSinkCommon {
 }
 
 export const COMMON_KEYS = ['type', 'name', 'batchMaxRecords', 'batchMaxKB', 'retryInitial', 'retryMax', 'flushTimeout', 'timeout', 'spool'] as const;
-const SPOOL_KEYS = ['maxSizeMB', 'whenFull', 'dir'];
+const SPOOL_KEYS = ['maxSizeMB', 'whenFull', 'dir', 'fsync'];
 const TLS_KEYS = ['ca', 'cert', 'key', 'serverName', 'insecureSkipVerify'];
 
 /** Defaults of the shared keys. */
 export const COMMON_DEFAULTS = {
   batchMaxRecords: 1000, batchMaxKB: 5120, retryInitial: 500, retryMax: 30_000, flushTimeout: 10_000, timeout: 30_000,
-  spool: { maxSizeMB: 512, whenFull: 'block' as SpoolFullPolicy },
+  spool: { maxSizeMB: 512, whenFull: 'block' as SpoolFullPolicy, fsync: true },
 };
 
 /** Checks `v[key]` with `check`, or returns `fallback` when the key is absent. */
@@ -107,6 +109,7 @@ function checkSpool(v: unknown, path: FieldPath, problems: ConfigProblem[]): Spo
     maxSizeMB: field(v, 'maxSizeMB', path, problems, int(1, 10_000_000), COMMON_DEFAULTS.spool.maxSizeMB),
     whenFull: field(v, 'whenFull', path, problems, oneOf(['block', 'drop-oldest'] as const), COMMON_DEFAULTS.spool.whenFull),
     dir: field(v, 'dir', path, problems, text, undefined),
+    fsync: field(v, 'fsync', path, problems, bool, COMMON_DEFAULTS.spool.fsync),
   } as SpoolConfig;
 }
 

@@ -6,7 +6,8 @@
  * The index date comes from the record's end_time, not from the send time, so
  * a record resent after midnight still lands in the same index.
  */
-import { renderFlowLog, type FlowRecord } from '../../flows/record.js';
+import type { FlowRecord } from '../../flows/record.js';
+import { flowLogJson } from '../common/flow-log-json.js';
 
 /** Index name for a record ending at `endTime` (unix seconds): %Y, %m, %d from its UTC date. */
 export function indexName(pattern: string, endTime: number): string {
@@ -28,6 +29,6 @@ export class BulkEncoder {
       this.day = day;
       this.prefix = `{"index":{"_index":${JSON.stringify(indexName(this.pattern, record.end_time))},"_id":`;
     }
-    return Buffer.from(`${this.prefix}${JSON.stringify(record.id)}}}\n${JSON.stringify(renderFlowLog(record))}\n`);
+    return Buffer.from(`${this.prefix}${JSON.stringify(record.id)}}}\n${flowLogJson(record)}\n`);
   }
 }

@@ -78,6 +78,8 @@ export class ElasticsearchService implements SinkService {
     if (status === 429 || status >= 500) throw new SinkSendError(`HTTP ${status}: ${text.slice(0, 200)}`, true);
     if (status === 413) throw new SinkSendError(`HTTP 413 request too large: lower batchMaxKB (now ${this.config.batchMaxKB}) below the cluster's http.max_content_length`, false);
     if (status < 200 || status >= 300) throw new SinkSendError(`HTTP ${status}: ${text.slice(0, 300)}`, false);
+    // Elasticsearch writes `took` then `errors` first: when nothing failed there is nothing else to read.
+    if (/^\{"took":\d+,"errors":false[,}]/.test(text.slice(0, 48))) return DELIVERED;
     let res: BulkResponse;
     try {
       res = JSON.parse(text) as BulkResponse;

@@ -1,7 +1,8 @@
 /** The flows.log line of a record: what the file and stdout sinks write, byte for byte. */
-import { renderFlowLog, type FlowRecord } from '../../flows/record.js';
+import type { FlowRecord } from '../../flows/record.js';
+import { flowLogJson } from '../common/flow-log-json.js';
 
-/** One JSON record and a newline, in the schema's field names (renderFlowLog). */
+/** One JSON record and a newline: the bytes of `JSON.stringify(renderFlowLog(record)) + "\n"`. */
 export function encodeFlowLogLine(record: FlowRecord): Buffer {
-  return Buffer.from(`${JSON.stringify(renderFlowLog(record))}\n`);
+  return Buffer.from(`${flowLogJson(record)}\n`);
 }

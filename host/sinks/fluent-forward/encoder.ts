@@ -7,14 +7,15 @@
  */
 import { Packr } from 'msgpackr';
 import { gzipSync } from 'node:zlib';
-import { renderFlowLog, type FlowRecord } from '../../flows/record.js';
+import type { FlowRecord } from '../../flows/record.js';
+import { flowLogObject } from '../common/flow-log-json.js';
 
 /** Plain msgpack (maps, str, bin): no msgpackr record extension, which fluentd would not understand. */
 export const packr = new Packr({ useRecords: false, variableMapSize: true, encodeUndefinedAsNil: true });
 
 /** One event entry for a record. */
 export function encodeEntry(record: FlowRecord): Buffer {
-  return packr.pack([record.end_time, { ...renderFlowLog(record), id: record.id }]);
+  return packr.pack([record.end_time, flowLogObject(record)]);
 }
 
 /** A PackedForward (or CompressedPackedForward) message carrying `entries` with ack id `chunk`. */

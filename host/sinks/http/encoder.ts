@@ -2,22 +2,18 @@
  * HTTP bodies: NDJSON (one flows.log document plus its `id` per line) or
  * msgpack (an array of maps: a 0xdd array header, then the items as encoded).
  */
-import { renderFlowLog, type FlowRecord } from '../../flows/record.js';
+import type { FlowRecord } from '../../flows/record.js';
+import { flowLogJson, flowLogObject } from '../common/flow-log-json.js';
 import { packr } from '../fluent-forward/encoder.js';
 
-/** The document of a record: the flows.log fields and the record id. */
-export function document(record: FlowRecord): Record<string, unknown> {
-  return { ...renderFlowLog(record), id: record.id };
-}
-
-/** One NDJSON line. */
+/** One NDJSON line: the flows.log document plus the record id. */
 export function encodeNdjson(record: FlowRecord): Buffer {
-  return Buffer.from(`${JSON.stringify(document(record))}\n`);
+  return Buffer.from(`${flowLogJson(record, `,"id":${JSON.stringify(record.id)}`)}\n`);
 }
 
-/** One msgpack map. */
+/** One msgpack map: the flows.log document plus the record id. */
 export function encodeMsgpack(record: FlowRecord): Buffer {
-  return packr.pack(document(record));
+  return packr.pack(flowLogObject(record));
 }
 
 /** The body of a batch: items concatenated (NDJSON), or a msgpack array of them. */

@@ -6,7 +6,8 @@
  * JSON document (plus id) or a CEF event. Over TCP and TLS each message is
  * framed by octet counting (`LEN SP MSG`, RFC 6587 / RFC 5425).
  */
-import { renderFlowLog, type FlowRecord } from '../../flows/record.js';
+import type { FlowRecord } from '../../flows/record.js';
+import { flowLogJson } from '../common/flow-log-json.js';
 import { FACILITIES, SEVERITIES, type SyslogSinkConfig } from './config.js';
 
 const BOM = '\uFEFF';
@@ -58,7 +59,7 @@ export class SyslogEncoder {
   /** The message without framing. */
   message(r: FlowRecord): string {
     const ts = new Date(r.end_time * 1000).toISOString();
-    const msg = this.c.format === 'json' ? JSON.stringify({ ...renderFlowLog(r), id: r.id }) : cef(r);
+    const msg = this.c.format === 'json' ? flowLogJson(r, `,"id":${JSON.stringify(r.id)}`) : cef(r);
     return `<${this.pri}>1 ${ts} ${this.fixed} [procflow@32473 id="${sdValue(r.id)}"] ${BOM}${msg}`;
   }
 
