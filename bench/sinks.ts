@@ -9,7 +9,7 @@
  * Prints wall-clock records/s and records per CPU-second of this process
  * (the "one core" figure). Goal ≥ 100k records/s each.
  *
- * Usage: npm run bench:sinks -- [--records 200000] [--batch 1000] [--runs 3] [--fsync]
+ * Usage: npm run bench:sinks -- [--records 200000] [--batch 1000] [--runs 3] [--fsync] [--only spool|es|fluent]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -105,9 +105,11 @@ const cases: [string, () => Promise<{ wall: number; cpu: number }>][] = [
   ['elasticsearch sink → loopback _bulk', () => sinkRun('es')],
   ['fluent-forward sink → loopback forward', () => sinkRun('fluent')],
 ];
+const only = opts.get('only'); // spool | es | fluent
+const selected = cases.filter((_, i) => only === undefined || only === ['spool', 'es', 'fluent'][i]);
 console.log(`${int(RECORDS)} records per run, pipeline batches of ${BATCH}, ${RUNS} runs, spool fsync ${FSYNC ? 'on (per pipeline batch)' : 'off (spool.fsync: false; --fsync for the default)'}; node ${process.version}`);
 console.log('case                                     records/s (wall, median)   records per CPU-second (median)');
-for (const [name, run] of cases) {
+for (const [name, run] of selected) {
   const walls: number[] = [];
   const cpus: number[] = [];
   for (let i = 0; i < RUNS; i++) {

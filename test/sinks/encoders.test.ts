@@ -14,7 +14,8 @@ describe('flowLogJson', () => {
     const { id, ...rest } = flowRecord(3, 'c');
     const c = { ...rest, id, extra_field_from_a_plugin: { nested: ['x', 'y"z'], 'weird "key"\u2028': 1 } } as unknown as FlowRecord;
     const d = { ...flowRecord(4, 'd'), source_labels: { app: 'web', 'k8s.io/name': 'x' }, policies: { all_policies: ['0|t|p|allow|0'], enforced_policies: [], pending_policies: [] }, process_args: [] } as FlowRecord;
-    for (const r of [a, b, a, c, d, c, a]) expect(flowLogJson(r)).toBe(golden(r));
+    const e = { ...flowRecord(5, 'e'), host: 'tab\there "q" \\ \u0001 \ud800 lone, \u2028 ok, 😀', bytes_in: Number.NaN, bytes_out: -0, packets_in: Infinity, packets_out: 1.5e300, process_args: [['\u0007', 'é"'], []] } as FlowRecord;
+    for (const r of [a, b, a, c, d, c, a, e]) expect(flowLogJson(r)).toBe(golden(r));
     expect(encodeFlowLogLine(d).toString()).toBe(`${golden(d)}\n`);
     expect(flowLogJson(a, ',"id":"x"')).toBe(`${golden(a).slice(0, -1)},"id":"x"}`);
     expect(flowLogObject(c)).toEqual({ ...JSON.parse(golden(c)), id: c.id });

@@ -17,12 +17,21 @@ const byShape = new Map<string, Serializer>();
 
 function compile(keys: readonly string[]): Serializer {
   const fields = keys.filter((k) => k !== 'id' && k !== 'process_args');
-  // Every member starts with a comma; the first one's is cut. Members JSON.stringify would omit (undefined) give ''.
-  const parts = fields.map((k) => `m(${JSON.stringify(`,${JSON.stringify(k)}:`)},r[${JSON.stringify(k)}])`);
+  // Every member starts with a comma; the first one's is cut. Finite numbers and strings that need no
+  // escaping are written inline; anything else goes through JSON.stringify (members it would omit give '').
+  const parts = fields.map((k, i) => {
+    const prefix = JSON.stringify(`,${JSON.stringify(k)}:`);
+    return `((v${i} = r[${JSON.stringify(k)}]), typeof v${i} === 'number' && v${i} - v${i} === 0 ? ${prefix}+v${i}`
+      + ` : typeof v${i} === 'string' && !e.test(v${i}) ? ${prefix}+'"'+v${i}+'"' : v${i} === null ? ${prefix}+'null' : m(${prefix}, v${i}))`;
+  });
+  const vars = fields.map((_, i) => `v${i}`).join(', ');
   const body = [...parts, `',"process_args":'+a(r.process_args)`, 'extra'].join('+');
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  return new Function('m', 'a', `return function (r, extra) { return '{'+(${body}).slice(1)+'}'; }`)(member, argsJson) as Serializer;
+  return new Function('m', 'a', 'e', `return function (r, extra) { ${vars ? `let ${vars};` : ''} return '{'+(${body}).slice(1)+'}'; }`)(member, argsJson, NEEDS_ESCAPE) as Serializer;
 }
+
+/** Characters JSON.stringify escapes in strings (quote, backslash, controls, lone surrogates: tested conservatively as any surrogate). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /** `,"key":value`, or '' when JSON.stringify would leave the member out (undefined, a function). */
 function member(prefix: string, v: unknown): string {
@@ -32,7 +41,10 @@ function member(prefix: string, v: unknown): string {
 
 function argsJson(lists: readonly (readonly string[])[]): string {
   let s = '[';
-  for (let i = 0; i < lists.length; i++) s += (i === 0 ? '' : ',') + JSON.stringify(lists[i]!.join(' '));
+  for (let i = 0; i < lists.length; i++) {
+    const joined = lists[i]!.join(' ');
+    s += (i === 0 ? '"' : ',"') + (NEEDS_ESCAPE.test(joined) ? JSON.stringify(joined).slice(1, -1) : joined) + '"';
+  }
   return `${s}]`;
 }
 
