@@ -5,7 +5,7 @@
  * (kill -9) loses nothing: the next start resends from the last confirmed
  * position, so delivery is at-least-once.
  *
- * Layout of its directory (0700, files 0600): segment files
+ * Layout of its directory (0700, files 0600): `lock` (the owning pid), segment files
  * `0000000000000001.seg` … holding frames (frame.ts), and `cursor.json`, the
  * confirmed position (segment, offset), replaced atomically (write + rename)
  * at most every 200 ms, at close and whenever a segment is deleted.
@@ -90,6 +90,7 @@ export class DiskSpool {
     this.fsync = opts.fsync ?? true;
     try {
       mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+      this.lock();
       this.recovery = this.recover();
       this.startSegment(this.segs.length > 0 ? this.segs[this.segs.length - 1]!.seq + 1 : this.readSeq + 1);
     } catch (err) {
@@ -239,7 +240,36 @@ export class DiskSpool {
     if (this.wfd >= 0) closeSync(this.wfd);
     if (this.rfd >= 0) closeSync(this.rfd);
     this.wfd = this.rfd = -1;
+    rmSync(join(this.opts.dir, 'lock'), { force: true });
     this.wakeSpace();
+  }
+
+  /**
+   * One process per spool: `lock` holds the owner's pid. A lock left by a
+   * process that no longer exists (killed -9) is taken over.
+   */
+  private lock(): void {
+    const path = join(this.opts.dir, 'lock');
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const fd = openSync(path, 'wx', 0o600);
+        writeSync(fd, String(process.pid));
+        closeSync(fd);
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+      }
+      let pid = 0;
+      try {
+        pid = Number(readFileSync(path, 'utf8'));
+      } catch {
+        /* removed meanwhile */
+      }
+      if (Number.isInteger(pid) && pid > 0 && (pid === process.pid || alive(pid))) {
+        throw new ProcflowError(ERRORS.SPOOL_OPEN, { dir: this.opts.dir, reason: `in use by process ${pid}: another agent, or another sink with the same name` });
+      }
+      rmSync(path, { force: true });
+    }
   }
 
   private wakeSpace(): void {
@@ -349,5 +379,15 @@ export class DiskSpool {
     let pending = 0;
     for (const s of this.segs) pending += s.items - s.acked;
     return { items: pending, tornBytes };
+  }
+}
+
+/** Whether a process with this pid exists (EPERM: it exists, owned by another user). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,5 +1,5 @@
 /** The disk spool: order, confirmation, recovery after a crash, torn tails, the byte bound and its two policies, private files. */
-import { appendFileSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -41,6 +41,7 @@ describe('DiskSpool', () => {
     const first = s.read(30, 1 << 20)!;
     s.ack(first);
     s.read(30, 1 << 20); // read, sent, never confirmed: the crash comes first
+    rmSync(join(d, 'lock')); // what the next start finds once the crashed process is gone (its pid is dead)
     const again = open({ dir: d, segmentBytes: 2000 });
     expect(again.recovery.items).toBe(100 - first.items.length);
     expect(drain(again)).toEqual(items(100).slice(first.items.length).map((i) => i.id));
@@ -84,6 +85,17 @@ describe('DiskSpool', () => {
     expect(kept).toEqual(items(200).slice(s.droppedItems).map((i) => i.id));
     expect(s.diskBytes).toBeLessThanOrEqual(4096);
     s.close();
+  });
+
+  it('is used by one process at a time; a lock left by a dead process is taken over', async () => {
+    const d = dir();
+    const s = open({ dir: d });
+    expect(() => open({ dir: d })).toThrow(/PROCFLOW|in use by process \d+/);
+    s.close();
+    writeFileSync(join(d, 'lock'), '2147483646'); // no such pid
+    const again = open({ dir: d });
+    expect(readFileSync(join(d, 'lock'), 'utf8')).toBe(String(process.pid));
+    again.close();
   });
 
   it('keeps its files private: directory 0700, segments and cursor 0600', async () => {
