@@ -16,6 +16,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       resolve();
     };
     const t = setTimeout(done, ms);
+    t.unref?.();
     signal?.addEventListener('abort', done, { once: true });
   });
 }

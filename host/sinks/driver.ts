@@ -34,6 +34,9 @@ export interface DriverOptions {
   log: Logger;
 }
 
+/** At shutdown, how long an in-flight request and the service's close may take after flushTimeout. */
+const STOP_GRACE_MS = 1000;
+
 /** Logs the same failure at most this often while an outage lasts. */
 const LOG_EVERY_MS = 10_000;
 
@@ -119,7 +122,9 @@ export class SinkDriver implements Sink {
       flushed = await deadline;
       this.stopSignal.abort();
       this.kick();
-      await this.loop;
+      // A request still in flight (a destination that hangs) is not waited for beyond a short grace:
+      // its batch is unconfirmed and stays in the spool.
+      await Promise.race([this.loop, sleep(STOP_GRACE_MS)]);
     }
     const remaining = spool ? spool.pendingItems : 0;
     if (!flushed || remaining > 0) {
@@ -131,7 +136,7 @@ export class SinkDriver implements Sink {
     }
     spool?.close();
     this.opts.deadLetter?.close();
-    await this.service.close();
+    await Promise.race([this.service.close(), sleep(STOP_GRACE_MS)]);
     return { remaining, flushed: flushed && remaining === 0 };
   }
 

@@ -103,6 +103,21 @@ describe('elasticsearch sink', () => {
     }
   });
 
+  it('shutdown does not wait for a destination that never answers: the batch in flight stays in the spool', async () => {
+    const { createServer } = await import('node:http');
+    const hung = createServer(() => {}); // accepts, never answers
+    await new Promise<void>((r) => hung.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (hung.address() as { port: number }).port;
+      const sink = createSink(es({ url: `http://127.0.0.1:${port}`, timeout: '1h', flushTimeout: '200ms' }), 0, { dataDir: dataDir(), log: testLog });
+      await sink.write(flowRecords(3, 'hung'));
+      expect(await sink.close()).toEqual({ remaining: 3, flushed: false }); // resolves (a 1h request timeout would outlast the test's)
+    } finally {
+      hung.closeAllConnections();
+      hung.close();
+    }
+  });
+
   it('speaks TLS to a server whose certificate is signed by a custom CA (tls.ca), and refuses it without that CA', async () => {
     const secure = await startEsServer({ tls: { key: pki.key, cert: pki.cert } });
     try {
