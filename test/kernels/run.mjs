@@ -16,7 +16,7 @@
 // compiles dist/ and the BPF object itself, into .cache/kernels/tree/).
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -197,8 +197,12 @@ function prune(current) {
   }
 }
 
-/** The guest's /init: modules, the host root over 9p, kernel filesystems, then the guest runner. */
-function initScript(guestCmd) {
+/**
+ * The guest's /init: modules, the host root over 9p, kernel filesystems, then the guest runner.
+ * The guest gets a private tmpfs on /tmp; a checkout that lives under /tmp (CI may clone there)
+ * is held aside with a bind mount before /tmp is masked, then bound back in place.
+ */
+function initScript(guestCmd, projectRoot) {
   return `#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -207,7 +211,9 @@ for m in $(cat /mods/order); do insmod /mods/$m || echo "init: insmod $m failed"
 fail() { echo "init: $*"; poweroff -f; }
 mkdir -p /host
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 hostroot /host || fail "cannot mount the host root over 9p"
+case "${projectRoot}" in /tmp/*) mkdir -p /project && mount -o bind "/host${projectRoot}" /project || fail "cannot hold the project aside";; esac
 mount -t tmpfs -o mode=1777 tmpfs /host/tmp || fail "tmpfs"
+case "${projectRoot}" in /tmp/*) mkdir -p "/host${projectRoot}" && mount -o bind /project "/host${projectRoot}" || fail "cannot bind the project back under /tmp";; esac
 mkdir -p /host/tmp/out
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 out /host/tmp/out || fail "cannot mount the results share"
 mount -t proc proc /host/proc; mount -t sysfs sysfs /host/sys; mount -t devtmpfs devtmpfs /host/dev
@@ -232,7 +238,7 @@ function buildInitramfs(k, kdir, runDir, tree) {
   for (const f of readdirSync(join(kdir, 'mods'))) copyFileSync(join(kdir, 'mods', f), join(stage, 'mods', f));
   // PFK_GUEST_CMD replaces the guest runner (diagnostics: timings of the emulated guest itself).
   const guest = process.env.PFK_GUEST_CMD ?? `node ${join(tree, 'test', 'kernels', 'guest.mjs')} /tmp/out`;
-  writeFileSync(join(stage, 'init'), initScript(guest));
+  writeFileSync(join(stage, 'init'), initScript(guest, resolvePath(ROOT)));
   chmodSync(join(stage, 'init'), 0o755);
   const img = join(runDir, 'initramfs.cpio.gz');
   sh('sh', ['-c', 'cd "$0" && find . | cpio -o -H newc --quiet | gzip -1 > "$1"', stage, img]);
