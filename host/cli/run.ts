@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { Agent } from '../agent/agent.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { ERRORS, ProcflowError } from '../errors.js';
+import type { PluginsConfig } from '../plugins/config.js';
 import type { Logger } from '../log.js';
 import type { HookMode } from '../sources/bpf/hooks.js';
 
@@ -23,9 +24,16 @@ export interface RunOptions {
   durationMs?: number;
 }
 
+/**
+ * The plugin chain of a config that says nothing about plugins: argument
+ * redaction is on unless the operator turns it off (`plugins: { chain: [] }`).
+ */
+export const DEFAULT_PLUGINS: PluginsConfig = { chain: [{ name: 'redact-args', stage: 'redactor', path: 'builtin:redact-args' }] };
+
 /** The effective config: file (or embedded defaults) overlaid by the flags. */
 export function effectiveConfig(opts: RunOptions): LoadedConfig {
   const config = loadConfig(opts.configPath);
+  config.plugins ??= DEFAULT_PLUGINS;
   if (opts.hooks) config.hooks = opts.hooks;
   if (opts.flushIntervalMs !== undefined) config.flushInterval = opts.flushIntervalMs;
   if (opts.argsCap !== undefined) config.argsCap = opts.argsCap;

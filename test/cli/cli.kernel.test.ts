@@ -181,7 +181,7 @@ describe('procflow run', () => {
     const child = spawn('node', [BIN, 'run', '--config', cfg, '--output', out], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => { stderr += d; });
-    const ready = await waitFor(() => stderr.includes('ready'), 20_000, 20);
+    const ready = await waitFor(() => stderr.includes('procflow ready'), 20_000, 20);
     expect(ready, stderr).toBe(true);
     const server = spawn('node', [`${PROJECT_ROOT}/test/fixtures/net-peer.mjs`, 'tcp-server', '127.0.0.1', '0', '37', '1000'], { stdio: ['ignore', 'pipe', 'ignore'] });
     const port = await new Promise<number>((r) => server.stdout.once('data', (d) => r(Number(String(d).split(' ')[1]))));
@@ -203,6 +203,42 @@ describe('procflow run', () => {
     expect(src.end_time - src.start_time).toBeLessThan(60); // a partial interval, ended by the stop
     expect(stderr).toMatch(/"msg":"stats"/);
   });
+
+  kernelIt('masks secrets in process_args by default (built-in redact-args), and not when the chain is emptied', async () => {
+    const { mkdtempSync, writeFileSync, readFileSync: read, copyFileSync } = await import('node:fs');
+    const dir = mkdtempSync('/tmp/procflow-redact-');
+    // A server that outlives one exchange: both runs connect to it.
+    const server = spawn('node', [`${PROJECT_ROOT}/test/fixtures/echo-server.mjs`, '127.0.0.1', '1000', '37'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const port = await new Promise<number>((r) => createInterface({ input: server.stdout }).on('line', (l) => { if (l.startsWith('tcp ')) r(Number(l.slice(4))); }));
+    const runWith = async (extra: string, secret: string) => {
+      const cfg = `${dir}/cfg-${secret}.yaml`;
+      writeFileSync(cfg, `flushInterval: 1h
+dataDir: ${dir}/data
+sinks:
+  - type: file
+    path: ${dir}/flows-${secret}.log
+${extra}`);
+      const child = spawn('node', [BIN, 'run', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => { stderr += d; });
+      expect(await waitFor(() => stderr.includes('procflow ready'), 60_000, 20), stderr).toBe(true);
+      const client = `${dir}/client-${randomBytes(4).toString("hex")}`; // the name must not carry the secret
+      copyFileSync('/bin/bash', client);
+      spawnSync(client, ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}; printf '%*s' 1000 '' >&3; read -r -t 5 -N 37 _ <&3`, 'x', `--password=${secret}`]);
+      const exited = new Promise((r) => child.on('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      return read(`${dir}/flows-${secret}.log`, 'utf8');
+    };
+    const secret = `Pw${randomBytes(8).toString('hex')}`;
+    const masked = await runWith('', secret);
+    expect(masked).toContain('--password=[REDACTED]');
+    expect(masked).not.toContain(secret);
+    const secret2 = `Pw${randomBytes(8).toString('hex')}`;
+    const off = await runWith('plugins:\n  chain: []\n', secret2);
+    expect(off).toContain(`--password=${secret2}`); // the operator turned redaction off explicitly
+    server.kill();
+  }, 180_000);
 
   it('exits 2 on a bad config file, listing the problems', () => {
     const { mkdtempSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
