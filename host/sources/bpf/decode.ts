@@ -4,7 +4,7 @@
  * halves into a Number: no BigInt per event.
  */
 import {
-  AF_INET, AF_INET6, DIR_PASSIVE, EventType, EXEC_ARGS_TRUNCATED, EXEC_NO_MM, EXEC_PATH_TRUNCATED, HOOK_NAMES,
+  AF_INET6, DIR_PASSIVE, EventType, EXEC_ARGS_TRUNCATED, EXEC_NO_MM, EXEC_PATH_TRUNCATED, HOOK_NAMES,
   IPPROTO_TCP, LAYOUT, type HookName,
 } from './layout.js';
 import { decodeBytes } from './text.js';
@@ -274,10 +274,6 @@ export function formatAddr(u8: Uint8Array, off: number, family: 4 | 6): string {
   return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
 }
 
-/** AF_* of a family number, for tests and tools. */
-export function afOf(family: 4 | 6): number {
-  return family === 6 ? AF_INET6 : AF_INET;
-}
 
 /** True for socket records (connect/accept/close/udp/stats/owner). */
 export function isSockRecord(r: BpfRecord): r is SockRecord {

@@ -64,8 +64,7 @@ export const EXEC_ARGS_TRUNCATED = 1;
 export const EXEC_PATH_TRUNCATED = 2;
 export const EXEC_NO_MM = 4;
 
-/** pf_sock.dir */
-export const DIR_ACTIVE = 0;
+/** pf_sock.dir: the local end accepted (TCP) or received (UDP); 0 is the active side. */
 export const DIR_PASSIVE = 1;
 
 export const AF_INET = 2;
