@@ -6,10 +6,10 @@
  * for the whole request, or a network error, retries the batch; 401/403 too
  * (records wait in the spool until the credentials are fixed).
  */
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import { ERRORS, ProcflowError } from '../../errors.js';
 import type { FlowRecord } from '../../flows/record.js';
-import { tlsOptions } from '../common/config.js';
+import { keepAlivePool } from '../common/pool.js';
 import { DELIVERED, SinkSendError, type DeliveryReport, type RejectedItem, type SinkItem, type SinkService } from '../sink.js';
 import type { ElasticsearchSinkConfig } from './config.js';
 import { BulkEncoder } from './encoder.js';
@@ -46,13 +46,7 @@ export class ElasticsearchService implements SinkService {
     this.name = `elasticsearch:${u.origin}`;
     this.path = `${u.pathname.replace(/\/+$/, '')}/_bulk`;
     this.encoder = new BulkEncoder(config.index);
-    this.pool = new Pool(u.origin, {
-      connections: config.connections,
-      keepAliveTimeout: 30_000,
-      headersTimeout: config.timeout,
-      bodyTimeout: config.timeout,
-      connect: { ...tlsOptions(this.name, config.tls), timeout: Math.min(config.timeout, 10_000) },
-    });
+    this.pool = keepAlivePool(u.origin, this.name, config);
     this.headers = { 'content-type': 'application/x-ndjson', accept: 'application/json' };
     const auth = authorization(config);
     if (auth) this.headers.authorization = auth;

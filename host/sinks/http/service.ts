@@ -6,10 +6,10 @@
  */
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import { ERRORS, ProcflowError } from '../../errors.js';
 import type { FlowRecord } from '../../flows/record.js';
-import { tlsOptions } from '../common/config.js';
+import { keepAlivePool } from '../common/pool.js';
 import { DELIVERED, SinkSendError, type DeliveryReport, type SinkItem, type SinkService } from '../sink.js';
 import type { HttpSinkConfig } from './config.js';
 import { body, encodeMsgpack, encodeNdjson } from './encoder.js';
@@ -27,13 +27,7 @@ export class HttpService implements SinkService {
     const u = new URL(config.url);
     this.name = `http:${u.origin}${u.pathname}`;
     this.path = `${u.pathname}${u.search}`;
-    this.pool = new Pool(u.origin, {
-      connections: config.connections,
-      keepAliveTimeout: 30_000,
-      headersTimeout: config.timeout,
-      bodyTimeout: config.timeout,
-      connect: { ...tlsOptions(this.name, config.tls), timeout: Math.min(config.timeout, 10_000) },
-    });
+    this.pool = keepAlivePool(u.origin, this.name, config);
     this.headers = {
       ...config.headers,
       'content-type': config.format === 'ndjson' ? 'application/x-ndjson' : 'application/msgpack',
