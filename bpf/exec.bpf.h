@@ -40,6 +40,11 @@ static __always_inline __u64 pf_exec_record(struct pf_scratch *s, struct task_st
 	e->uid = BPF_CORE_READ(task, cred, uid.val);
 	e->start_ns = pf_task_start_ns(task);
 	e->parent_start_ns = pf_task_start_ns(parent);
+	/* at exec the task is current (helper since 4.18); an iterated task is not: read its default-hierarchy cgroup */
+	if (src == PF_ARGV_CURRENT)
+		e->cgroup_id = bpf_get_current_cgroup_id();
+	else
+		e->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
 	/* the kernel keeps comm NUL-padded: copy all of it, no stale bytes */
 	BPF_CORE_READ_INTO(&e->comm, task, comm);
 

@@ -84,6 +84,8 @@ struct pf_exec {
 	__u32 argc;         /* elements present in the tail */
 	__u32 flags;        /* PF_EXEC_* */
 	char comm[PF_COMM_LEN];
+	/* cgroup v2 id (the cgroup directory's inode number under the cgroup2 mount); 1 = root */
+	__u64 cgroup_id;
 };
 
 #define PF_EXEC_SIZE(path_len, args_len) \

@@ -42,6 +42,10 @@ export interface ExecRecord extends RecordBase {
   pathTruncated: boolean;
   /** Kernel thread or mm already gone: no argv. */
   noMm: boolean;
+  /** cgroup v2 id of the task (inode number of its cgroup directory; 1 = root); 0 or absent when unknown. */
+  cgroupId?: number;
+  /** cgroup v2 path relative to the cgroup2 root, when the source read it directly (/proc fallback). */
+  cgroupPath?: string;
 }
 
 /** The last thread of a process exited. */
@@ -191,6 +195,7 @@ class DecodedExec implements ExecRecord {
   readonly truncated: boolean;
   readonly pathTruncated: boolean;
   readonly noMm: boolean;
+  readonly cgroupId: number;
   private readonly argvText: string;
   private argvList: string[] | undefined;
 
@@ -213,6 +218,7 @@ class DecodedExec implements ExecRecord {
     this.truncated = (flags & EXEC_ARGS_TRUNCATED) !== 0;
     this.pathTruncated = (flags & EXEC_PATH_TRUNCATED) !== 0;
     this.noMm = (flags & EXEC_NO_MM) !== 0;
+    this.cgroupId = u64(dv, off + E.cgroup_id[0]);
     const end = tail + pathLen + argsLen;
     // Without the last element's NUL, split() yields no empty tail.
     this.argvText = decodeBytes(u8, tail + pathLen, argsLen > 0 && u8[end - 1] === 0 ? end - 1 : end);
@@ -230,8 +236,8 @@ class DecodedExec implements ExecRecord {
 
   /** Plain-object form, so JSON sees argv as a field. */
   toJSON(): ExecRecord {
-    const { kind, hook, bootNs, pid, tid, ppid, uid, startNs, parentStartNs, comm: c, path, truncated, pathTruncated, noMm } = this;
-    return { kind, hook, bootNs, pid, tid, ppid, uid, startNs, parentStartNs, comm: c, path, argv: this.argv, truncated, pathTruncated, noMm };
+    const { kind, hook, bootNs, pid, tid, ppid, uid, startNs, parentStartNs, comm: c, path, truncated, pathTruncated, noMm, cgroupId } = this;
+    return { kind, hook, bootNs, pid, tid, ppid, uid, startNs, parentStartNs, comm: c, path, argv: this.argv, truncated, pathTruncated, noMm, cgroupId };
   }
 }
 

@@ -22,10 +22,11 @@ export const PF_ARGS_CAP_DEFAULT = 4096;
 export const LAYOUT = {
   pf_hdr: { size: 16, fields: { type: [0, 2], hook: [2, 2], size: [4, 4], ts_ns: [8, 8] } },
   pf_exec: {
-    size: 80,
+    size: 88,
     fields: {
       hdr: [0, 16], pid: [16, 4], tid: [20, 4], ppid: [24, 4], uid: [28, 4], start_ns: [32, 8],
       parent_start_ns: [40, 8], path_len: [48, 4], args_len: [52, 4], argc: [56, 4], flags: [60, 4], comm: [64, 16],
+      cgroup_id: [80, 8],
     },
   },
   pf_exit: {

@@ -24,6 +24,7 @@ function execRecord(path: string, argv: Buffer[], flags = 0): Buffer {
   b.writeUInt32LE(argv.length, f.argc[0]);
   b.writeUInt32LE(flags, f.flags[0]);
   b.write('curl', f.comm[0]);
+  b.writeBigUInt64LE(0x1_0000_2a3bn, f.cgroup_id[0]);
   p.copy(b, LAYOUT.pf_exec.size);
   args.copy(b, LAYOUT.pf_exec.size + p.length);
   return b;
@@ -38,6 +39,7 @@ describe('decodeRecord', () => {
     expect(r).toMatchObject({
       kind: 'exec', hook: 'exec', pid: 4242, tid: 4243, ppid: 1, uid: 1000, comm: 'curl', path: '/usr/bin/curl',
       argv: ['curl', '', 'a\\xffb', 'é'], truncated: true, startNs: 0x1_2345_6789, bootNs: 123_456_789_012,
+      cgroupId: 0x1_0000_2a3b,
     });
   });
 
