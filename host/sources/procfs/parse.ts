@@ -37,6 +37,15 @@ export function parseStatusUid(text: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/**
+ * The cgroup v2 path from /proc/PID/cgroup (the `0::/path` line), relative to
+ * the cgroup2 root; undefined on a host without the unified hierarchy.
+ */
+export function parseCgroupV2(text: string): string | undefined {
+  const m = /^0::(\/.*)$/m.exec(text);
+  return m ? m[1] : undefined;
+}
+
 /** argv from /proc/PID/cmdline bytes (NUL-separated), non-UTF-8 bytes as \xNN. */
 export function parseCmdline(buf: Uint8Array): string[] {
   return splitArgv(buf, 0, buf.length);

@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { ExecRecord, SockRecord } from '../bpf/decode.js';
-import { parseCmdline, parseProcNet, parseStat, parseStatusUid, socketInode, textOf, USER_HZ, type ProcNetSocket } from './parse.js';
+import { parseCgroupV2, parseCmdline, parseProcNet, parseStat, parseStatusUid, socketInode, textOf, USER_HZ, type ProcNetSocket } from './parse.js';
 
 /** What the /proc snapshot found. */
 export interface ProcSnapshot {
@@ -51,9 +51,11 @@ export function snapshotProc(options: { hostPidNs: boolean; proc?: string; socke
     const startNs = stat.startTicks * (1e9 / USER_HZ);
     const uid = parseStatusUid(tryRead(`${dir}/status`)?.toString('latin1') ?? '') ?? 0;
     const argv = cmdline ? parseCmdline(cmdline) : [];
+    const cgroupPath = parseCgroupV2(tryRead(`${dir}/cgroup`)?.toString('utf8') ?? '');
     out.processes.push({
       kind: 'task', hook: 'iter_task', bootNs: 0, pid: stat.pid, tid: stat.pid, ppid: stat.ppid, uid, startNs,
       parentStartNs: 0, comm: stat.comm, path, argv, truncated: false, pathTruncated: false, noMm: argv.length === 0 && path === '',
+      ...(cgroupPath !== undefined && { cgroupPath }),
     });
     if (options.sockets === false) continue;
     let fds: string[] = [];
