@@ -26,6 +26,10 @@ export interface ProcessInfo {
   truncated: boolean;
   /** Where path/argv came from: an exec event (authoritative) or a snapshot. */
   source: 'exec' | 'snapshot';
+  /** cgroup v2 id (0 when unknown); resolved to a path by CgroupPaths. */
+  cgroupId: number;
+  /** cgroup v2 path, when the source read it directly (/proc fallback). */
+  cgroupPath?: string;
   /** Wall-clock ms of the exit, when it exited. */
   exitedAtMs?: number;
 }
@@ -122,7 +126,8 @@ export class ProcessCache {
     const startTicks = startTicksOf(rec.startNs);
     const existing = this.find(rec.pid, startTicks);
     if (existing) {
-      if (source === 'snapshot' && existing.source === 'exec') return;
+      // A snapshot never overrides exec-time path/argv, but its cgroup is fresher (a process can move).
+      if (source === 'snapshot' && existing.source === 'exec') return existing.setCgroup(rec);
       existing.setImage(rec, source); // a re-exec in the same process, or a fresher snapshot: the latest image wins
       return;
     }
@@ -165,6 +170,8 @@ class ProcessEntry implements ProcessInfo {
   comm = '';
   path = '';
   truncated = false;
+  cgroupId = 0;
+  cgroupPath?: string;
   exitedAtMs?: number;
   private image!: ExecRecord;
   private argsCache: readonly string[] | undefined;
@@ -194,5 +201,12 @@ class ProcessEntry implements ProcessInfo {
     this.comm = rec.comm;
     this.path = rec.path;
     this.truncated = rec.truncated;
+    this.setCgroup(rec);
+  }
+
+  setCgroup(rec: ExecRecord): void {
+    if (!rec.cgroupId && rec.cgroupPath === undefined) return; // the source did not know it: keep what we had
+    this.cgroupId = rec.cgroupId ?? 0;
+    this.cgroupPath = rec.cgroupPath;
   }
 }

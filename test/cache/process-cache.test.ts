@@ -36,6 +36,18 @@ describe('ProcessCache', () => {
     expect(c.lookup(9, 1e9)?.path).toBe('/usr/bin/other');
   });
 
+  it('keeps the cgroup of the exec, refreshed by later snapshots (a process can move); unknown ids keep the last known', () => {
+    const c = new ProcessCache({ maxEntries: 100, retentionMs: 10_000 });
+    c.onExec(exec(11, 1e9, '/usr/bin/app', ['app'], { cgroupId: 4242 }));
+    expect(c.lookup(11)).toMatchObject({ cgroupId: 4242, cgroupPath: undefined });
+    c.onSnapshot({ ...exec(11, 1e9, '/usr/bin/app', ['app'], { cgroupId: 5151 }), kind: 'task' });
+    expect(c.lookup(11)).toMatchObject({ cgroupId: 5151, path: '/usr/bin/app' });
+    c.onSnapshot({ ...exec(11, 1e9, '/usr/bin/app', ['app'], { cgroupPath: '/system.slice/app.service' }), kind: 'task' }); // /proc fallback
+    expect(c.lookup(11)).toMatchObject({ cgroupId: 0, cgroupPath: '/system.slice/app.service' });
+    c.onSnapshot({ ...exec(11, 1e9, '/usr/bin/app', ['app']), kind: 'task' }); // a source that does not know
+    expect(c.lookup(11)?.cgroupPath).toBe('/system.slice/app.service');
+  });
+
   it('is bounded, evicting the oldest exited first', () => {
     const c = new ProcessCache({ maxEntries: 3, retentionMs: 1e9 });
     c.onExec(exec(1, 1e9, '/a', ['a']));
