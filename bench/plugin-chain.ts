@@ -1,6 +1,6 @@
 /**
  * Plugin chain benchmark. On the same batches, side by side in one run:
- *   A. redact-args + json-lines as AssemblyScript plugins through the worker pool (1 worker);
+ *   A. redact-args + calico-json as AssemblyScript plugins through the worker pool (1 worker);
  *   B. the same logic in plain TypeScript inside the host (no plugins);
  *   C. the same redactor as a TypeScript plugin (componentize-js, StarlingMonkey);
  *   D. instantiation time of a plugin instance, first and next ones.
@@ -121,13 +121,13 @@ function summary(name: string, runs: Run[]): Run {
 
 async function main(): Promise<void> {
   const dir = (rel: string) => join(PROJECT_ROOT, 'plugins', rel);
-  const [red, fmt, tsRed] = await Promise.all([buildPlugin(dir('builtin/redact-args')), buildPlugin(dir('builtin/json-lines')), buildPlugin(dir('fixtures/ts-redactor'))]);
+  const [red, fmt, tsRed] = await Promise.all([buildPlugin(dir('builtin/redact-args')), buildPlugin(dir('builtin/calico-json')), buildPlugin(dir('fixtures/ts-redactor'))]);
   const batches = makeBatches();
   console.log(`plugin chain benchmark: ${BATCHES} batches × ${BATCH} flows, ${ROUNDS} rounds; node ${process.version}`);
 
   const asChain = await PluginChain.create({ workers: 1, batchSize: BATCH, chain: [
     { name: 'redact-args', stage: 'redactor', path: red.wasm, sha256: red.sha256 },
-    { name: 'json-lines', stage: 'formatter', path: fmt.wasm, sha256: fmt.sha256 },
+    { name: 'calico-json', stage: 'formatter', path: fmt.wasm, sha256: fmt.sha256 },
   ] }, { log });
   // Same output? (checked once, on the first batch)
   const a = await asChain.process(batches[0]);

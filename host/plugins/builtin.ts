@@ -13,9 +13,12 @@ import type { BuiltinResolver } from './loader.js';
 /** Where the built-in plugins' sources live. */
 export const BUILTIN_DIR = join(PROJECT_ROOT, 'plugins', 'builtin');
 
+/** Old names of built-ins, still accepted: `json-lines` was calico-json's first name. */
+export const BUILTIN_ALIASES: Readonly<Record<string, string>> = { 'json-lines': 'calico-json' };
+
 /** Resolves `builtin:NAME` to the built component's path, building it if needed. */
 export const resolveBuiltin: BuiltinResolver = async (name) => {
-  const dir = join(BUILTIN_DIR, name);
+  const dir = join(BUILTIN_DIR, BUILTIN_ALIASES[name] ?? name);
   if (!/^[a-z0-9-]+$/.test(name) || !existsSync(dir)) {
     throw new ProcflowError(ERRORS.PLUGIN_NOT_FOUND, { name, path: `builtin:${name}`, reason: `no built-in plugin of that name in ${BUILTIN_DIR}` });
   }

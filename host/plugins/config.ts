@@ -14,7 +14,7 @@
  *           team-a: { mode: lenient }
  *       - name: ndjson
  *         stage: formatter
- *         path: builtin:json-lines
+ *         path: builtin:calico-json
  */
 import { ERRORS, ProcflowError } from '../errors.js';
 import { GRANTS, type Grant, type Stage } from './wit-check.js';

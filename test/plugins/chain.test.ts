@@ -26,8 +26,8 @@ async function open(entries: PluginEntry[], extra: { maskMarker?: string } = {})
 const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
 
 describe('working AssemblyScript plugins', () => {
-  it('redact-args masks secrets only, json-lines writes exactly the built-in JSON line', async () => {
-    const c = await open([await entry('builtin/redact-args'), await entry('builtin/json-lines')]);
+  it('redact-args masks secrets only, calico-json writes exactly the built-in JSON line', async () => {
+    const c = await open([await entry('builtin/redact-args'), await entry('builtin/calico-json')]);
     const input = flows(50);
     const out = await c.process(input);
     expect(out.flows).toHaveLength(50);
@@ -43,7 +43,7 @@ describe('working AssemblyScript plugins', () => {
   });
 
   it('JSON line escapes quotes, control characters and non-ASCII like JSON.stringify', async () => {
-    const c = await open([await entry('builtin/json-lines')]);
+    const c = await open([await entry('builtin/calico-json')]);
     const odd = flows(3, (i) => ({ process_name: `/opt/"q"\\x\n\t\u0001é${i}`, process_args: [['ä', '💥', 'a"b']], source_ip: null, source_labels: { app: 'x"y' } }));
     const out = await c.process(odd);
     for (let i = 0; i < 3; i++) expect(text(out.items[i])).toBe(text(builtinJsonItem(odd[i])));
