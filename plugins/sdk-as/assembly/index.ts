@@ -10,3 +10,4 @@ export { Writer, Reader } from "./msgpack";
 export { writeFlowLogJson, jsonString, jsonNumber } from "./json";
 export { log, Level, config, getProcess, processChain, flowProcess, Process } from "./host";
 export { fail } from "./abi";
+export * from "./format-helpers";
