@@ -22,6 +22,10 @@ export interface ProcessInfo {
   ppid: number;
   name: string;
   args: string[];
+  /** cgroup v2 path relative to the cgroup2 root; '' (or absent) when unknown. */
+  cgroup?: string;
+  /** Real uid; 0 when absent. */
+  uid?: number;
 }
 
 /** Read-only access to the host's process cache. */
@@ -306,7 +310,7 @@ export class PluginChain {
         p = info.ppid;
       }
     }
-    return { processes: [...procs.values()].map((p) => [p.pid, p.ppid, p.name, p.args]), flows: flowPids };
+    return { processes: [...procs.values()].map((p) => [p.pid, p.ppid, p.name, p.args, p.cgroup ?? '', p.uid ?? 0]), flows: flowPids };
   }
 
   /**

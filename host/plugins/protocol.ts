@@ -3,8 +3,8 @@ import type { Grant } from './wit-check.js';
 
 /** The host's read-only view of processes for one batch (served to `get-process` & co.). */
 export interface LookupContext {
-  /** [pid, ppid, name, args] of every process a flow of the batch refers to, and their ancestors. */
-  processes: [number, number, string, string[]][];
+  /** [pid, ppid, name, args, cgroup, uid] of every process a flow of the batch refers to, and their ancestors. */
+  processes: [number, number, string, string[], string, number][];
   /** [flow id, pid] for flows attributed to one pid. */
   flows: [string, number][];
 }

@@ -22,6 +22,8 @@ interface Process {
   ppid: number;
   name: string;
   args: string[];
+  cgroup: string;
+  uid: number;
 }
 
 interface Held {
@@ -122,7 +124,7 @@ function setContext(h: Held, ctx: LookupContext | undefined): void {
     return;
   }
   const procs = new Map<number, Process>();
-  for (const [pid, ppid, name, args] of ctx.processes) procs.set(pid, { pid, ppid, name, args });
+  for (const [pid, ppid, name, args, cgroup, uid] of ctx.processes) procs.set(pid, { pid, ppid, name, args, cgroup, uid });
   h.ctx = { procs, flows: new Map(ctx.flows) };
 }
 

@@ -4,8 +4,8 @@
 // memory does not grow from batch to batch. Consequence for authors: heap
 // objects created at module level do not survive the first call.
 
-/** Static return area: the largest is `option<process>` (28 bytes). */
-export const RET_AREA: usize = memory.data(32, 8);
+/** Static return area: the largest is `option<process>` (40 bytes: tag, then the 36-byte record at 4). */
+export const RET_AREA: usize = memory.data(40, 8);
 
 /** The component model's allocator: lowering the host's arguments and import results uses it. */
 export function cabi_realloc(oldPtr: usize, oldSize: usize, align: usize, newSize: usize): usize {

@@ -49,7 +49,14 @@ export class Process {
   ppid: u32 = 0;
   name: string = "";
   args: string[] = [];
+  /** cgroup v2 path relative to the cgroup2 root (e.g. `/system.slice/docker-<id>.scope`); "" when unknown. */
+  cgroup: string = "";
+  /** Real user id. */
+  uid: u32 = 0;
 }
+
+// Canonical ABI layout of the WIT `process` record: pid 0, ppid 4, name 8, args 16, cgroup 24, uid 32.
+const PROCESS_SIZE: usize = 36;
 
 function readProcess(p: usize): Process {
   const proc = new Process();
@@ -61,6 +68,8 @@ function readProcess(p: usize): Process {
   const args = new Array<string>(argsLen);
   for (let i: u32 = 0; i < argsLen; i++) unchecked(args[i] = str(argsPtr + i * 8));
   proc.args = args;
+  proc.cgroup = str(p + 24);
+  proc.uid = load<u32>(p, 32);
   return proc;
 }
 
@@ -77,7 +86,7 @@ export function processChain(pid: u32): Process[] {
   const base = <usize>load<u32>(RET_AREA);
   const n = load<u32>(RET_AREA, 4);
   const out = new Array<Process>(n);
-  for (let i: u32 = 0; i < n; i++) unchecked(out[i] = readProcess(base + i * 24));
+  for (let i: u32 = 0; i < n; i++) unchecked(out[i] = readProcess(base + i * PROCESS_SIZE));
   return out;
 }
 

@@ -161,5 +161,15 @@ declare module 'procflow:plugin/types@0.1.0' {
      * argv after argv[0]; already redacted by the host's floor rules.
      */
     args: Array<string>,
+    /**
+     * cgroup v2 path relative to the cgroup2 root, as the kernel reported it
+     * for the process (e.g. `/system.slice/docker-<id>.scope`; `/` is the
+     * root cgroup); empty when unknown.
+     */
+    cgroup: string,
+    /**
+     * Real user id.
+     */
+    uid: number,
   }
 }
