@@ -99,6 +99,12 @@ export class ProcessCache {
     return found;
   }
 
+  /** The newest incarnation of `pid`, without counting a hit or miss (plugin lookups, not attribution). */
+  peek(pid: number): ProcessInfo | undefined {
+    const list = this.byPid.get(pid);
+    return list?.[list.length - 1];
+  }
+
   /** Drops exited processes past retention, then evicts down to maxEntries (oldest exit first, then oldest start). */
   sweep(nowMs: number): void {
     for (const [pid, list] of this.byPid) {
