@@ -6,7 +6,7 @@
  */
 import { readKernelInfo } from '../kernel/features.js';
 import type { ProcessInfo as PluginProcess, ProcessLookup } from '../plugins/chain.js';
-import { redactArgv } from '../redact/default-rules.js';
+import { redactArgv } from '../redact/redactor.js';
 import { CgroupPaths } from './cgroup-paths.js';
 import type { ProcessCache } from './process-cache.js';
 

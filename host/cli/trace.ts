@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../log.js';
 import { readKernelInfo } from '../kernel/features.js';
-import { redactArgv } from '../redact/default-rules.js';
+import { redactArgv } from '../redact/redactor.js';
 import type { BpfRecord, SockRecord } from '../sources/bpf/decode.js';
 import type { HookMode } from '../sources/bpf/hooks.js';
 import { BpfCapture } from '../sources/bpf/loader.js';

@@ -1,63 +1,52 @@
-// Built-in argument masking: keeps flags, keys and user names readable and
-// masks only the secret. Rules (the same as bench/plugin-chain.ts's TypeScript twin):
-//  - `--flag=value` / `-flag=value` whose flag names a secret → `--flag=[REDACTED]`
-//  - `--flag value` whose flag names a secret → the next element masked
-//  - `scheme://user:password@host` → `scheme://user:[REDACTED]@host`
-//  - `-pSECRET` for mysql-family tools → `-p[REDACTED]`
-import { Flow } from "procflow-plugin-sdk";
+// The built-in argument redactor (docs/redaction.md). The rules live in
+// core/rules.ts — the same source the host compiles for `trace --redact` and the
+// benchmark's TypeScript side (core is a symlink to host/redact/core).
+// Config (strings, from the YAML entry and the host):
+//   mode: mask (default) | hash | drop-args      replacement: default "[REDACTED]"
+//   hmacKey: hex key for hash mode (the host reads it from a 0600 file)
+//   policy: the masking policy as JSON (the host validated it)
+// After each batch it logs `redact-summary {"rule":count,…}` at debug level:
+// counts only, never values; the host adds them to its counters.
+import { Flow, log, Level, config, fail } from "procflow-plugin-sdk";
+import { Redactor, Policy, Hasher, MODE_MASK, MODE_HASH, MODE_DROP_ARGS, SUMMARY_PREFIX } from "./core/rules";
+import { hmacSha256, hex, unhex } from "./sha256";
 
-const MASK = "[REDACTED]";
-const SECRET_WORDS: string[] = ["password", "passwd", "pwd", "secret", "token", "apikey", "api-key", "api_key", "credential", "auth", "private-key", "access-key"];
-
-function namesSecret(flag: string): bool {
-  const f = flag.toLowerCase();
-  if (f.endsWith("-file") || f.endsWith("_file")) return false;
-  for (let i = 0; i < SECRET_WORDS.length; i++) if (f.includes(unchecked(SECRET_WORDS[i]))) return true;
-  return false;
-}
-
-function maskUrl(a: string): string {
-  const scheme = a.indexOf("://");
-  if (scheme < 0) return a;
-  const at = a.indexOf("@", scheme + 3);
-  if (at < 0) return a;
-  const colon = a.indexOf(":", scheme + 3);
-  if (colon < 0 || colon > at) return a;
-  const slash = a.indexOf("/", scheme + 3);
-  if (slash >= 0 && slash < at) return a;
-  return a.substring(0, colon + 1) + MASK + a.substring(at);
-}
-
-function isMysql(name: string): bool {
-  const slash = name.lastIndexOf("/");
-  const base = slash >= 0 ? name.substring(slash + 1) : name;
-  return base == "mysql" || base == "mysqldump" || base == "mysqladmin" || base == "mariadb";
-}
-
-/** Masks one argument list in place. */
-export function maskArgv(argv: string[], mysql: bool): void {
-  for (let i = 0; i < argv.length; i++) {
-    const a = unchecked(argv[i]);
-    if (a.length > 1 && a.charCodeAt(0) == 45) { // '-'
-      const eq = a.indexOf("=");
-      if (eq > 0) {
-        if (namesSecret(a.substring(0, eq))) unchecked(argv[i] = a.substring(0, eq + 1) + MASK);
-        continue;
-      }
-      if (mysql && a.length > 2 && a.charCodeAt(1) == 112) { unchecked(argv[i] = "-p" + MASK); continue; } // -pSECRET
-      if (namesSecret(a) && i + 1 < argv.length) { unchecked(argv[i + 1] = MASK); i++; continue; }
-      continue;
-    }
-    const m = maskUrl(a);
-    if (m != a) unchecked(argv[i] = m);
+class HmacHasher extends Hasher {
+  key: Uint8Array;
+  constructor(key: Uint8Array) {
+    super();
+    this.key = key;
   }
+  hex16(secret: string): string {
+    return hex(hmacSha256(this.key, Uint8Array.wrap(String.UTF8.encode(secret))), 8);
+  }
+}
+
+function setting(cfg: Map<string, string>, key: string, dflt: string): string {
+  return cfg.has(key) ? cfg.get(key) : dflt;
 }
 
 export function redact(flows: Flow[]): void {
+  const cfg = config();
+  const modeName = setting(cfg, "mode", "mask");
+  let mode = MODE_MASK;
+  if (modeName == "hash") mode = MODE_HASH;
+  else if (modeName == "drop-args") mode = MODE_DROP_ARGS;
+  else if (modeName != "mask") { fail("config mode: expected mask, hash or drop-args"); return; }
+  let key = new Uint8Array(0);
+  if (mode == MODE_HASH) {
+    const k = unhex(setting(cfg, "hmacKey", ""));
+    if (k === null || k.length < 16) { fail("config mode hash: no HMAC key (the host supplies hmacKey from its key file)"); return; }
+    key = k;
+  }
+  const policy = Policy.parse(setting(cfg, "policy", ""));
+  if (!policy.ok) { fail("config policy: not valid JSON"); return; }
+  const r = new Redactor(mode, setting(cfg, "replacement", "[REDACTED]"), new HmacHasher(key), policy);
   for (let i = 0; i < flows.length; i++) {
     const f = unchecked(flows[i]);
-    const mysql = isMysql(f.processName);
     const lists = f.processArgs;
-    for (let j = 0; j < lists.length; j++) maskArgv(unchecked(lists[j]), mysql);
+    for (let j = 0; j < lists.length; j++) unchecked(lists[j] = r.redactList(f.processName, unchecked(lists[j])));
   }
+  const summary = r.takeSummary();
+  if (summary.length > 0) log(Level.Debug, SUMMARY_PREFIX + summary);
 }

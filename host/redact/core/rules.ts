@@ -1,0 +1,1134 @@
+// The argument redaction rules: ONE source compiled twice — by tsc for the host
+// (`procflow trace --redact`, the plain-TypeScript side of the benchmark) and by
+// asc into the built-in redact-args plugin (plugins/builtin/redact-args/assembly/core
+// is a symlink to this folder), so both give identical output by construction.
+// That is why it is one file (asc cannot resolve tsc's `./x.js` imports) written in
+// the common subset: i32 indices (an alias of number for tsc, as-types.d.ts), no
+// RegExp, no closures, no optional chaining, Map reads guarded by has(), `==` on
+// strings, and no heap objects at module level (the plugin's arena is reset after
+// every call; string literals are static and fine). docs/redaction.md describes
+// the rules, modes and policies.
+
+// ---- rule ids (counted per batch; names in RULE_NAMES order) ----
+
+/** `--password=x`, `--password x`, `-storepass x`: a flag naming a secret. */
+export const RULE_FLAG: i32 = 0;
+/** Tool-specific short flags: mysql `-pX`, sshpass/mongo/docker login `-p X`, redis-cli `-a X`, ldap `-w X`, sqlcmd `-P X`. */
+export const RULE_SHORT_FLAG: i32 = 1;
+/** `-u user:pass` (curl), `--auth user:pass` (httpie), `-u user,pass` (lftp), `-U user%pass` (smbclient). */
+export const RULE_USER_PASS: i32 = 2;
+/** `KEY=value` where KEY names a secret (env-style args, `--from-literal=password=x`, helm `--set a.password=x`). */
+export const RULE_KEY_VALUE: i32 = 3;
+/** `-D…password=…` JVM system properties. */
+export const RULE_JVM: i32 = 4;
+/** `scheme://user:SECRET@host`. */
+export const RULE_URL_USERINFO: i32 = 5;
+/** `?access_token=SECRET&…` query parameters naming a secret. */
+export const RULE_URL_QUERY: i32 = 6;
+/** `Authorization: Bearer SECRET`, `X-Api-Key: SECRET`, `Cookie: …`. */
+export const RULE_HEADER: i32 = 7;
+/** JSON Web Tokens. */
+export const RULE_JWT: i32 = 8;
+/** AWS access key ids (AKIA…/ASIA…). */
+export const RULE_AWS_KEY: i32 = 9;
+/** GitHub tokens (ghp_/gho_/ghu_/ghs_/ghr_, github_pat_). */
+export const RULE_GITHUB: i32 = 10;
+/** GitLab personal access tokens (glpat-). */
+export const RULE_GITLAB: i32 = 11;
+/** Slack tokens (xoxb-/xoxp-/xoxa-/xoxo-/xoxs-/xoxr-). */
+export const RULE_SLACK: i32 = 12;
+/** Google API keys (AIza…). */
+export const RULE_GOOGLE: i32 = 13;
+/** Stripe secret/restricted keys (sk_live_, sk_test_, rk_live_, rk_test_). */
+export const RULE_STRIPE: i32 = 14;
+/** npm tokens (npm_), HashiCorp Vault tokens (hvs.), Docker Hub PATs (dckr_pat_). */
+export const RULE_OTHER_TOKEN: i32 = 15;
+/** PEM private key blocks (the body between BEGIN and END). */
+export const RULE_PEM: i32 = 16;
+/** Positional secrets: sqlplus `user/SECRET@db`, `… config set KEY SECRET`. */
+export const RULE_POSITIONAL: i32 = 17;
+/** Policy: extra flag names. */
+export const RULE_POLICY_FLAG: i32 = 18;
+/** Policy: extra KEY names. */
+export const RULE_POLICY_KEY: i32 = 19;
+/** Policy: masked argument positions. */
+export const RULE_POLICY_POSITION: i32 = 20;
+/** Policy: template patterns. */
+export const RULE_POLICY_PATTERN: i32 = 21;
+/** Number of rules. */
+export const RULE_COUNT: i32 = 22;
+
+/** Rule names, comma-separated, in id order (the keys of the counted summary). */
+export const RULE_NAMES: string = "flag,short-flag,user-pass,key-value,jvm-property,url-userinfo,url-query,auth-header,jwt,aws-access-key,github-token,gitlab-token,slack-token,google-api-key,stripe-key,other-token,private-key-block,positional,policy-flag,policy-key,policy-position,policy-pattern";
+
+/** The log prefix of the per-batch counted summary (the host recognises it and does not forward the line). */
+export const SUMMARY_PREFIX: string = "redact-summary ";
+
+/** Replacement modes. */
+export const MODE_MASK: i32 = 0;
+export const MODE_HASH: i32 = 1;
+export const MODE_DROP_ARGS: i32 = 2;
+
+/** Nesting limit of shell strings inside shell strings. */
+const MAX_DEPTH: i32 = 3;
+
+// ---- characters and comma-separated word lists (no allocation) ----
+
+function isSpace(c: i32): boolean {
+  return c == 32 || c == 9 || c == 10 || c == 13 || c == 11 || c == 12;
+}
+function isDigit(c: i32): boolean {
+  return c >= 48 && c <= 57;
+}
+function isUpper(c: i32): boolean {
+  return c >= 65 && c <= 90;
+}
+function isLetter(c: i32): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+function isAlnum(c: i32): boolean {
+  return isLetter(c) || isDigit(c);
+}
+/** base64url alphabet: letters, digits, `-`, `_`. */
+function isB64url(c: i32): boolean {
+  return isAlnum(c) || c == 45 || c == 95;
+}
+/** Characters of a key or flag name: letters, digits, `_`, `.`, `-`. */
+function isKeyChar(c: i32): boolean {
+  return isAlnum(c) || c == 95 || c == 46 || c == 45;
+}
+
+function hasSpace(s: string): boolean {
+  for (let i: i32 = 0; i < s.length; i++) if (isSpace(s.charCodeAt(i))) return true;
+  return false;
+}
+
+const EQ: i32 = 0;
+const ENDS: i32 = 1;
+const CONTAINS: i32 = 2;
+const STARTS: i32 = 3;
+
+/** s[at, at+n) equals list[a, a+n). */
+function regionEq(s: string, at: i32, list: string, a: i32, n: i32): boolean {
+  for (let k: i32 = 0; k < n; k++) if (s.charCodeAt(at + k) != list.charCodeAt(a + k)) return false;
+  return true;
+}
+
+/** Whether `s` equals / ends with / contains / starts with an entry of the comma-separated `list`. */
+function listMatch(s: string, list: string, how: i32): boolean {
+  let a: i32 = 0;
+  const L = list.length;
+  while (a <= L) {
+    let b = list.indexOf(",", a);
+    if (b < 0) b = L;
+    const n = b - a;
+    if (n > 0 && n <= s.length) {
+      if (how == EQ) {
+        if (n == s.length && regionEq(s, 0, list, a, n)) return true;
+      } else if (how == ENDS) {
+        if (regionEq(s, s.length - n, list, a, n)) return true;
+      } else if (how == STARTS) {
+        if (regionEq(s, 0, list, a, n)) return true;
+      } else {
+        for (let at: i32 = 0; at + n <= s.length; at++) if (regionEq(s, at, list, a, n)) return true;
+      }
+    }
+    a = b + 1;
+  }
+  return false;
+}
+
+/** The file name of a path. */
+export function baseName(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash >= 0 ? path.substring(slash + 1) : path;
+}
+
+/** A flag or key name normalised for matching: upper case, `-` and `.` as `_`. */
+export function normName(name: string): string {
+  return name.toUpperCase().split("-").join("_").split(".").join("_");
+}
+
+// ---- which names are secrets ----
+
+const SECRET_WORDS: string = "PASSWORD,PASSWD,PASSPHRASE,SECRET,TOKEN,APIKEY,API_KEY,ACCESS_KEY,ACCESSKEY,PRIVATE_KEY,PRIVATEKEY,CREDENTIAL,ACCOUNT_KEY,ACCOUNTKEY,MASTER_KEY,SHARED_KEY,CONNECTION_STRING,CONNECTIONSTRING,AUTHORIZATION";
+// A name ending like this is about a secret without being one: its file, name, id, type, lifetime, …
+const NOT_SECRET_SUFFIXES: string = "FILE,PATH,DIR,STDIN,_ENV,TYPE,MODE,_URL,_URI,_ID,_IDS,NAME,LENGTH,PROMPT,TTL,POLICY,COMMAND,_CMD,VERSION,FORMAT,HELPER,_STORE,_HASH,METHOD,ENDPOINT,_HOST,_PORT,_USER,_EMAIL,_ONLY,EXPIRY,EXPIRES,LIFETIME,DURATION,_SCOPE,_SCOPES,LOCATION,_REF,_ENABLED,_REGION,PROVIDER,_SOURCE,_HEADER,TIMEOUT,_DATABASE,_DB,MECHANISM,ROTATION,ASKPASS,_COUNT,_LIMIT,_SIZE,_KIND,_LABEL";
+const NOT_SECRET_NAMES: string = "PWD,OLDPWD,WITH_TOKEN,BYPASS,COMPASS,TOKENIZER,TOKENS,PASS_THROUGH";
+
+/** Whether a normalised flag or key name names a secret (docs/redaction.md lists the words). */
+export function secretName(norm: string): boolean {
+  if (norm.length < 3) return false;
+  if (norm.startsWith("NO_") || norm.startsWith("_NO_")) return false;
+  if (listMatch(norm, NOT_SECRET_NAMES, EQ) || listMatch(norm, NOT_SECRET_SUFFIXES, ENDS)) return false;
+  if (listMatch(norm, SECRET_WORDS, CONTAINS)) return true;
+  if (norm.endsWith("PWD") || (norm.endsWith("PASS") && !norm.endsWith("BYPASS"))) return true; // MYSQL_PWD, SSHPASS, -storepass
+  if (norm == "PASSIN" || norm == "PASSOUT") return true; // openssl
+  // AUTH as a word: REDISCLI_AUTH, NPM_CONFIG__AUTH (a bare AUTH is user[:pass], see userPassSep)
+  if (norm != "AUTH" && (norm.startsWith("AUTH_") || norm.endsWith("_AUTH") || norm.includes("_AUTH_"))) return true;
+  return false;
+}
+
+/** Query parameters that carry a secret besides secret names: signatures of pre-signed URLs. */
+function secretQueryName(norm: string): boolean {
+  return secretName(norm) || listMatch(norm, "SIG,SIGNATURE,X_AMZ_SIGNATURE,X_GOOG_SIGNATURE,KEY,CODE", EQ);
+}
+
+/** HTTP header names whose value is a credential. */
+function secretHeader(norm: string): boolean {
+  return secretName(norm) || listMatch(norm, "AUTHORIZATION,AUTHENTICATION,COOKIE,SET_COOKIE,SESSION,X_API_KEY,PRIVATE_TOKEN", CONTAINS);
+}
+
+// ---- tools ----
+
+const MYSQL_TOOLS: string = "mysql,mysqldump,mysqladmin,mysqlimport,mysqlcheck,mysqlshow,mysqlpump,mysqlslap,mysqlbinlog,mariadb,mariadb-dump,mariadb-admin,mariadb-import,mariadb-check,mariadb-show,mariadb-slap";
+const PG_TOOLS: string = "psql,pg_dump,pg_dumpall,pg_restore,pg_basebackup,createdb,dropdb,createuser,dropuser,vacuumdb,reindexdb,clusterdb,pg_isready,pgbench";
+const LOGIN_TOOLS: string = "docker,podman,buildah,skopeo,nerdctl,oc,helm,crane,az,cf,regctl,oras";
+const DASH_P_TOOLS: string = "sshpass,mongo,mongosh,mongodump,mongorestore,mongoexport,mongoimport,mongostat,mongotop,mongofiles,rabbitmqadmin,rdesktop";
+const DASH_A_TOOLS: string = "redis-cli,valkey-cli,keydb-cli";
+const LDAP_TOOLS: string = "ldapsearch,ldapadd,ldapmodify,ldapdelete,ldapwhoami,ldappasswd,ldapcompare,ldapmodrdn,ldapexop";
+const DASH_BIG_P_TOOLS: string = "sqlcmd,bcp,ipmitool,zip,unzip,mosquitto_pub,mosquitto_sub,mosquitto_rr";
+const ZIP7_TOOLS: string = "7z,7za,7zr";
+const ORACLE_TOOLS: string = "sqlplus,rman,expdp,impdp,sqlldr,exp,imp,dgmgrl";
+const HTTPIE_TOOLS: string = "http,https,httpie,xh,xhs";
+const SHELL_WRAPPERS: string = "sudo,env,exec,nohup,time,nice,command,doas,chroot,setsid,stdbuf,ionice,strace,watch";
+
+const SPEC_NONE: i32 = 0;
+const SPEC_ATTACHED: i32 = 1; // -pSECRET only (a bare -p prompts)
+const SPEC_BOTH: i32 = 2; // -pSECRET or -p SECRET
+const SPEC_USER_COLON: i32 = 3; // -u user:SECRET
+const SPEC_USER_COMMA: i32 = 4; // -u user,SECRET
+const SPEC_USER_PERCENT: i32 = 5; // -U user%SECRET
+
+/** What a tool's one-letter flag carries. */
+function shortSpec(tool: string, letter: i32, login: boolean): i32 {
+  if (letter == 112) { // p
+    if (listMatch(tool, MYSQL_TOOLS, EQ) || listMatch(tool, ZIP7_TOOLS, EQ)) return SPEC_ATTACHED;
+    if (listMatch(tool, DASH_P_TOOLS, EQ)) return SPEC_BOTH;
+    if (login && listMatch(tool, LOGIN_TOOLS, EQ)) return SPEC_BOTH;
+  } else if (letter == 97) { // a
+    if (listMatch(tool, DASH_A_TOOLS, EQ)) return SPEC_BOTH;
+    if (listMatch(tool, HTTPIE_TOOLS, EQ)) return SPEC_USER_COLON;
+  } else if (letter == 119) { // w
+    if (listMatch(tool, LDAP_TOOLS, EQ)) return SPEC_BOTH;
+  } else if (letter == 80) { // P
+    if (listMatch(tool, DASH_BIG_P_TOOLS, EQ)) return SPEC_BOTH;
+  } else if (letter == 117) { // u
+    if (tool == "curl") return SPEC_USER_COLON;
+    if (tool == "lftp") return SPEC_USER_COMMA;
+  } else if (letter == 85) { // U
+    if (tool == "curl") return SPEC_USER_COLON;
+    if (tool == "smbclient" || tool == "rpcclient") return SPEC_USER_PERCENT;
+  }
+  return SPEC_NONE;
+}
+
+/** Long flags holding `user:secret`: `--auth` (any tool), curl's `--user` / `--proxy-user`. */
+function userPassLong(tool: string, norm: string): boolean {
+  if (norm == "AUTH" || norm == "BASIC_AUTH") return true;
+  return tool == "curl" && (norm == "USER" || norm == "PROXY_USER");
+}
+
+/** Tools whose `--password` (without `=`) is a switch that prompts, not a flag with a value. */
+function passwordIsSwitch(tool: string): boolean {
+  return listMatch(tool, MYSQL_TOOLS, EQ) || listMatch(tool, PG_TOOLS, EQ);
+}
+
+// ---- token shapes ----
+
+function runOf(s: string, from: i32, kind: i32): i32 {
+  let i = from;
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    const ok = kind == 0 ? isAlnum(c) : kind == 1 ? isB64url(c) : kind == 2 ? (isUpper(c) || isDigit(c)) : kind == 3 ? (isAlnum(c) || c == 95) : (isAlnum(c) || c == 45);
+    if (!ok) break;
+    i++;
+  }
+  return i;
+}
+
+/** If a token shape starts at `i`, its end (exclusive), with its rule in `shapeRule`; else -1. */
+function shapeAt(s: string, i: i32, out: Redactor): i32 {
+  const c = s.charCodeAt(i);
+  if (c == 101 && s.startsWith("eyJ", i)) { // JWT: header.payload.signature
+    const a = runOf(s, i, 1);
+    if (a - i < 10 || a >= s.length || s.charCodeAt(a) != 46) return -1;
+    const b = runOf(s, a + 1, 1);
+    if (b - a - 1 < 4 || b >= s.length || s.charCodeAt(b) != 46) return -1;
+    out.shapeRule = RULE_JWT;
+    return runOf(s, b + 1, 1);
+  }
+  if (c == 65) {
+    if (s.startsWith("AKIA", i) || s.startsWith("ASIA", i)) {
+      const e = runOf(s, i + 4, 2);
+      if (e - i - 4 == 16 && (e >= s.length || !isAlnum(s.charCodeAt(e)))) { out.shapeRule = RULE_AWS_KEY; return e; }
+      return -1;
+    }
+    if (s.startsWith("AIza", i)) {
+      const e = runOf(s, i + 4, 1);
+      if (e - i - 4 >= 35) { out.shapeRule = RULE_GOOGLE; return e; }
+    }
+    return -1;
+  }
+  if (c == 103) {
+    if (s.startsWith("gh", i) && i + 3 < s.length && s.charCodeAt(i + 3) == 95 && "pousr".indexOf(s.charAt(i + 2)) >= 0) {
+      const e = runOf(s, i + 4, 0);
+      if (e - i - 4 >= 30) { out.shapeRule = RULE_GITHUB; return e; }
+      return -1;
+    }
+    if (s.startsWith("github_pat_", i)) {
+      const e = runOf(s, i + 11, 3);
+      if (e - i - 11 >= 22) { out.shapeRule = RULE_GITHUB; return e; }
+      return -1;
+    }
+    if (s.startsWith("glpat-", i)) {
+      const e = runOf(s, i + 6, 1);
+      if (e - i - 6 >= 20) { out.shapeRule = RULE_GITLAB; return e; }
+    }
+    return -1;
+  }
+  if (c == 120 && s.startsWith("xox", i) && i + 4 < s.length && s.charCodeAt(i + 4) == 45 && "abposr".indexOf(s.charAt(i + 3)) >= 0) {
+    const e = runOf(s, i + 5, 4);
+    if (e - i - 5 >= 10) { out.shapeRule = RULE_SLACK; return e; }
+    return -1;
+  }
+  if ((c == 115 || c == 114) && (s.startsWith("sk_live_", i) || s.startsWith("sk_test_", i) || s.startsWith("rk_live_", i) || s.startsWith("rk_test_", i))) {
+    const e = runOf(s, i + 8, 0);
+    if (e - i - 8 >= 16) { out.shapeRule = RULE_STRIPE; return e; }
+    return -1;
+  }
+  if (c == 110 && s.startsWith("npm_", i)) {
+    const e = runOf(s, i + 4, 0);
+    if (e - i - 4 >= 36) { out.shapeRule = RULE_OTHER_TOKEN; return e; }
+    return -1;
+  }
+  if (c == 104 && s.startsWith("hvs.", i)) {
+    const e = runOf(s, i + 4, 1);
+    if (e - i - 4 >= 24) { out.shapeRule = RULE_OTHER_TOKEN; return e; }
+    return -1;
+  }
+  if (c == 100 && s.startsWith("dckr_pat_", i)) {
+    const e = runOf(s, i + 9, 1);
+    if (e - i - 9 >= 20) { out.shapeRule = RULE_OTHER_TOKEN; return e; }
+  }
+  return -1;
+}
+
+// ---- the policy (docs/redaction.md "Masking policies"), parsed from the JSON the host validated ----
+
+/** A JSON value of the policy (only what policies use: objects, arrays, strings, integers, booleans). */
+export class JVal {
+  /** 0 null, 1 bool, 2 int, 3 string, 4 array, 5 object. */
+  kind: i32 = 0;
+  b: boolean = false;
+  n: i32 = 0;
+  s: string = "";
+  items: JVal[] = [];
+  keys: string[] = [];
+
+  /** The member `key` of an object, or null. */
+  get(key: string): JVal | null {
+    for (let i: i32 = 0; i < this.keys.length; i++) if (this.keys[i] == key) return this.items[i];
+    return null;
+  }
+}
+
+/** A small JSON reader (the host validated the document; malformed input yields null). */
+export class JsonReader {
+  s: string;
+  i: i32 = 0;
+  ok: boolean = true;
+  constructor(s: string) {
+    this.s = s;
+  }
+  private ws(): void {
+    while (this.i < this.s.length && isSpace(this.s.charCodeAt(this.i))) this.i++;
+  }
+  private str(): string {
+    let out = "";
+    this.i++; // opening quote
+    let start = this.i;
+    while (this.i < this.s.length) {
+      const c = this.s.charCodeAt(this.i);
+      if (c == 34) {
+        out += this.s.substring(start, this.i);
+        this.i++;
+        return out;
+      }
+      if (c == 92 && this.i + 1 < this.s.length) {
+        out += this.s.substring(start, this.i);
+        const e = this.s.charCodeAt(this.i + 1);
+        if (e == 110) out += "\n";
+        else if (e == 116) out += "\t";
+        else if (e == 114) out += "\r";
+        else if (e == 98) out += "\b";
+        else if (e == 102) out += "\f";
+        else if (e == 117 && this.i + 5 < this.s.length) {
+          let code: i32 = 0;
+          for (let k: i32 = 2; k < 6; k++) {
+            const h = this.s.charCodeAt(this.i + k);
+            code = code * 16 + (isDigit(h) ? h - 48 : h >= 97 ? h - 87 : h - 55);
+          }
+          out += String.fromCharCode(code);
+          this.i += 4;
+        } else out += this.s.charAt(this.i + 1);
+        this.i += 2;
+        start = this.i;
+        continue;
+      }
+      this.i++;
+    }
+    this.ok = false;
+    return out;
+  }
+  /** Reads one value. */
+  value(): JVal {
+    const v = new JVal();
+    this.ws();
+    if (this.i >= this.s.length) { this.ok = false; return v; }
+    const c = this.s.charCodeAt(this.i);
+    if (c == 34) {
+      v.kind = 3;
+      v.s = this.str();
+    } else if (c == 123 || c == 91) {
+      v.kind = c == 123 ? 5 : 4;
+      const close: i32 = c == 123 ? 125 : 93;
+      this.i++;
+      this.ws();
+      if (this.i < this.s.length && this.s.charCodeAt(this.i) == close) { this.i++; return v; }
+      while (this.ok && this.i < this.s.length) {
+        if (v.kind == 5) {
+          this.ws();
+          if (this.i >= this.s.length || this.s.charCodeAt(this.i) != 34) { this.ok = false; break; }
+          v.keys.push(this.str());
+          this.ws();
+          if (this.i >= this.s.length || this.s.charCodeAt(this.i) != 58) { this.ok = false; break; }
+          this.i++;
+        }
+        v.items.push(this.value());
+        this.ws();
+        if (this.i >= this.s.length) { this.ok = false; break; }
+        const d = this.s.charCodeAt(this.i);
+        this.i++;
+        if (d == close) return v;
+        if (d != 44) { this.ok = false; break; }
+      }
+    } else if (c == 116 && this.s.startsWith("true", this.i)) {
+      v.kind = 1; v.b = true; this.i += 4;
+    } else if (c == 102 && this.s.startsWith("false", this.i)) {
+      v.kind = 1; this.i += 5;
+    } else if (c == 110 && this.s.startsWith("null", this.i)) {
+      this.i += 4;
+    } else if (c == 45 || isDigit(c)) {
+      v.kind = 2;
+      let neg = false;
+      if (c == 45) { neg = true; this.i++; }
+      let n: i32 = 0;
+      while (this.i < this.s.length && isDigit(this.s.charCodeAt(this.i))) { n = n * 10 + (this.s.charCodeAt(this.i) - 48); this.i++; }
+      v.n = neg ? -n : n;
+    } else {
+      this.ok = false;
+    }
+    return v;
+  }
+}
+
+function strings(v: JVal | null): string[] {
+  const out = new Array<string>(0);
+  if (v == null) return out;
+  const items = v.items;
+  for (let i: i32 = 0; i < items.length; i++) if (items[i].kind == 3) out.push(items[i].s);
+  return out;
+}
+
+/** One binary rule of a policy. */
+export class PolicyRule {
+  /** Glob on the executable: with a `/` against the full path, else against the file name. */
+  match: string = "";
+  /** Literal characters of `match`: the most specific matching rule wins. */
+  specificity: i32 = 0;
+  /** Extra secret flags (`--db-pass`, `-k`): both `=` and next-element forms; a one-letter flag also `-kSECRET`. */
+  flags: string[] = [];
+  /** Extra secret KEY names (exact, case-insensitive) for `KEY=value`. */
+  keys: string[] = [];
+  /** Argument positions masked whole: 1 = first argument after argv[0], -1 = last. */
+  positions: i32[] = [];
+  /** Templates: `*` any text, `{secret}` the part to mask, `\` escapes; the whole argument must match. */
+  patterns: string[] = [];
+  /** Arguments pass verbatim (token shapes and private keys still masked unless tokenShapes is false). */
+  allow: boolean = false;
+  tokenShapes: boolean = true;
+  /** Cap on the number of arguments (0: none). */
+  capCount: i32 = 0;
+  /** Cap on each argument's length in UTF-16 units (0: none). */
+  capLength: i32 = 0;
+}
+
+function readRule(v: JVal, r: PolicyRule): void {
+  const m = v.get("match");
+  if (m != null) r.match = m.s;
+  let lit: i32 = 0;
+  for (let i: i32 = 0; i < r.match.length; i++) {
+    const c = r.match.charCodeAt(i);
+    if (c != 42 && c != 63) lit++;
+  }
+  r.specificity = lit + (r.match.indexOf("/") >= 0 ? 1000 : 0);
+  r.flags = strings(v.get("flags"));
+  r.keys = strings(v.get("keys"));
+  for (let i: i32 = 0; i < r.keys.length; i++) r.keys[i] = normName(r.keys[i]);
+  r.patterns = strings(v.get("patterns"));
+  const p = v.get("positions");
+  if (p != null) for (let i: i32 = 0; i < p.items.length; i++) if (p.items[i].kind == 2) r.positions.push(p.items[i].n);
+  const a = v.get("allow");
+  if (a != null && a.kind == 1) r.allow = a.b;
+  const t = v.get("tokenShapes");
+  if (t != null && t.kind == 1) r.tokenShapes = t.b;
+  const cap = v.get("argsCap");
+  if (cap != null) {
+    const c = cap.get("count");
+    if (c != null) r.capCount = c.n;
+    const l = cap.get("length");
+    if (l != null) r.capLength = l.n;
+  }
+}
+
+/** A masking policy: global additions plus binary rules. */
+export class Policy {
+  global: PolicyRule = new PolicyRule();
+  rules: PolicyRule[] = [];
+  /** False when the JSON could not be read. */
+  ok: boolean = true;
+
+  /** Reads the policy JSON the host passes as the `policy` config value ("" = no policy). */
+  static parse(json: string): Policy {
+    const p = new Policy();
+    if (json.length == 0) return p;
+    const rd = new JsonReader(json);
+    const v = rd.value();
+    if (!rd.ok || v.kind != 5) { p.ok = false; return p; }
+    readRule(v, p.global);
+    p.global.allow = false;
+    p.global.positions = new Array<i32>(0);
+    const rules = v.get("rules");
+    if (rules != null) {
+      for (let i: i32 = 0; i < rules.items.length; i++) {
+        const r = new PolicyRule();
+        readRule(rules.items[i], r);
+        p.rules.push(r);
+      }
+    }
+    return p;
+  }
+
+  /** The most specific rule matching the executable (first listed on a tie), or null. */
+  ruleFor(exe: string): PolicyRule | null {
+    let best: PolicyRule | null = null;
+    let bestSpec: i32 = -1;
+    const base = baseName(exe);
+    for (let i: i32 = 0; i < this.rules.length; i++) {
+      const r = this.rules[i];
+      const target = r.match.indexOf("/") >= 0 ? exe : base;
+      if (r.specificity > bestSpec && globMatch(r.match, 0, target, 0)) {
+        best = r;
+        bestSpec = r.specificity;
+      }
+    }
+    return best;
+  }
+}
+
+/** Glob: `**` any text, `*` any text without `/`, `?` one character but `/`, `\` escapes. */
+export function globMatch(p: string, pi: i32, s: string, si: i32): boolean {
+  while (pi < p.length) {
+    const c = p.charCodeAt(pi);
+    if (c == 42) {
+      const deep = pi + 1 < p.length && p.charCodeAt(pi + 1) == 42;
+      const next = deep ? pi + 2 : pi + 1;
+      for (let k = si; k <= s.length; k++) {
+        if (globMatch(p, next, s, k)) return true;
+        if (k < s.length && !deep && s.charCodeAt(k) == 47) return false;
+      }
+      return false;
+    }
+    if (si >= s.length) return false;
+    if (c == 63) {
+      if (s.charCodeAt(si) == 47) return false;
+    } else {
+      let lit = c;
+      if (c == 92 && pi + 1 < p.length) { pi++; lit = p.charCodeAt(pi); }
+      if (s.charCodeAt(si) != lit) return false;
+    }
+    pi++;
+    si++;
+  }
+  return si == s.length;
+}
+
+// ---- the redactor ----
+
+/** Computes the hash-mode tag of a secret; each side provides HMAC-SHA256 (node:crypto / the plugin's own). */
+export class Hasher {
+  /** The first 16 hex digits of HMAC-SHA256(key, UTF-8 of the secret). */
+  hex16(secret: string): string {
+    return secret.substring(0, 0);
+  }
+}
+
+/** A shell word: its span in the script and its unquoted text. */
+class Word {
+  start: i32 = 0;
+  end: i32 = 0;
+  text: string = "";
+  /** A command separator (`;`, `&&`, `|`, newline, parentheses). */
+  sep: boolean = false;
+}
+
+/**
+ * Masks argument lists. One per plugin instance (rebuilt per batch in the plugin);
+ * `counts` accumulate how many values each rule masked until `takeSummary()`.
+ */
+export class Redactor {
+  mode: i32 = MODE_MASK;
+  replacement: string = "[REDACTED]";
+  hasher: Hasher;
+  policy: Policy;
+  counts: i32[] = [];
+  /** Set by shapeAt. */
+  shapeRule: i32 = 0;
+  /** The rule in effect for the current list (null: none). */
+  private rule: PolicyRule | null = null;
+  private captureStart: i32 = -1;
+  private captureEnd: i32 = -1;
+
+  constructor(mode: i32, replacement: string, hasher: Hasher, policy: Policy) {
+    this.mode = mode;
+    this.replacement = replacement;
+    this.hasher = hasher;
+    this.policy = policy;
+    for (let i: i32 = 0; i < RULE_COUNT; i++) this.counts.push(0);
+  }
+
+  /** What a secret becomes, counted under `rule`. */
+  replace(secret: string, rule: i32): string {
+    this.counts[rule] = this.counts[rule] + 1;
+    if (this.mode == MODE_HASH) return "[HMAC:" + this.hasher.hex16(secret) + "]";
+    return this.replacement;
+  }
+
+  /** Total values masked so far. */
+  total(): i32 {
+    let n: i32 = 0;
+    for (let i: i32 = 0; i < RULE_COUNT; i++) n += this.counts[i];
+    return n;
+  }
+
+  /** `{"rule":n,…}` of the non-zero counters (names only, never values), then resets them; "" when nothing was masked. */
+  takeSummary(): string {
+    const names = RULE_NAMES.split(",");
+    let out = "";
+    for (let i: i32 = 0; i < RULE_COUNT; i++) {
+      if (this.counts[i] == 0) continue;
+      out += (out.length == 0 ? "{" : ",") + "\"" + names[i] + "\":" + this.counts[i].toString();
+      this.counts[i] = 0;
+    }
+    return out.length == 0 ? "" : out + "}";
+  }
+
+  /**
+   * Redacts one argument list (argv after argv[0]) of executable `exe`; returns
+   * the list itself when nothing changed, else a new list. Applies the policy
+   * rule matching `exe`, the mode (drop-args: a list with a secret becomes
+   * `[replacement]`) and the args cap.
+   */
+  redactList(exe: string, args: string[]): string[] {
+    const rule = this.policy.ruleFor(exe);
+    this.rule = rule;
+    const before = this.total();
+    let out: string[];
+    if (rule != null && rule.allow) {
+      out = rule.tokenShapes ? this.shapesOnly(args) : args;
+    } else {
+      const done = new Array<boolean>(args.length).fill(false);
+      const pre = this.applyPolicy(args, done);
+      out = this.maskArgs(baseName(exe), pre, done, 0);
+    }
+    if (this.mode == MODE_DROP_ARGS && this.total() != before) {
+      out = new Array<string>(0);
+      out.push(this.replacement);
+    }
+    return this.cap(out, rule);
+  }
+
+  private shapesOnly(args: string[]): string[] {
+    let out = args;
+    for (let i: i32 = 0; i < args.length; i++) {
+      const m = this.maskShapes(this.maskPem(args[i]));
+      if (m != args[i]) {
+        if (out == args) out = args.slice(0);
+        out[i] = m;
+      }
+    }
+    return out;
+  }
+
+  private cap(args: string[], rule: PolicyRule | null): string[] {
+    let count = this.policy.global.capCount;
+    let len = this.policy.global.capLength;
+    if (rule != null && rule.capCount > 0) count = rule.capCount;
+    if (rule != null && rule.capLength > 0) len = rule.capLength;
+    let out = args;
+    if (count > 0 && out.length > count) out = out.slice(0, count);
+    if (len > 0) {
+      for (let i: i32 = 0; i < out.length; i++) {
+        const a = out[i];
+        if (a.length <= len) continue;
+        let cut = len;
+        const hi = a.charCodeAt(cut - 1);
+        if (hi >= 0xd800 && hi <= 0xdbff) cut--; // never split a surrogate pair
+        if (out == args) out = args.slice(0);
+        out[i] = a.substring(0, cut);
+      }
+    }
+    return out;
+  }
+
+  /** Policy positions and patterns first; what they mask is `done` for the built-in rules. */
+  private applyPolicy(args: string[], done: boolean[]): string[] {
+    let out = args;
+    const rule = this.rule;
+    if (rule != null) {
+      for (let k: i32 = 0; k < rule.positions.length; k++) {
+        const p = rule.positions[k];
+        const i = p > 0 ? p - 1 : args.length + p;
+        if (i < 0 || i >= args.length || done[i] || args[i].length == 0) continue;
+        if (out == args) out = args.slice(0);
+        out[i] = this.replace(args[i], RULE_POLICY_POSITION);
+        done[i] = true;
+      }
+    }
+    for (let i: i32 = 0; i < args.length; i++) {
+      if (done[i]) continue;
+      let m = this.applyPatterns(args[i], this.policy.global.patterns);
+      if (rule != null) m = this.applyPatterns(m, rule.patterns);
+      if (m != args[i]) {
+        if (out == args) out = args.slice(0);
+        out[i] = m;
+        done[i] = true;
+      }
+    }
+    return out;
+  }
+
+  private applyPatterns(a: string, patterns: string[]): string {
+    for (let k: i32 = 0; k < patterns.length; k++) {
+      this.captureStart = -1;
+      this.captureEnd = -1;
+      if (this.templateMatch(patterns[k], 0, a, 0) && this.captureEnd > this.captureStart && this.captureStart >= 0) {
+        return a.substring(0, this.captureStart) + this.replace(a.substring(this.captureStart, this.captureEnd), RULE_POLICY_PATTERN) + a.substring(this.captureEnd);
+      }
+    }
+    return a;
+  }
+
+  /** Template: `*` any text, `{secret}` a non-empty capture (shortest first), `\` escapes. */
+  private templateMatch(p: string, pi: i32, s: string, si: i32): boolean {
+    while (pi < p.length) {
+      const c = p.charCodeAt(pi);
+      if (c == 42) {
+        for (let k = si; k <= s.length; k++) if (this.templateMatch(p, pi + 1, s, k)) return true;
+        return false;
+      }
+      if (c == 123 && p.startsWith("{secret}", pi)) {
+        for (let k = si + 1; k <= s.length; k++) {
+          if (this.templateMatch(p, pi + 8, s, k)) {
+            this.captureStart = si;
+            this.captureEnd = k;
+            return true;
+          }
+        }
+        return false;
+      }
+      let lit = c;
+      if (c == 92 && pi + 1 < p.length) { pi++; lit = p.charCodeAt(pi); }
+      if (si >= s.length || s.charCodeAt(si) != lit) return false;
+      pi++;
+      si++;
+    }
+    return si == s.length;
+  }
+
+  private policyFlag(flag: string): boolean {
+    const g = this.policy.global.flags;
+    for (let i: i32 = 0; i < g.length; i++) if (g[i] == flag) return true;
+    const rule = this.rule;
+    if (rule != null) for (let i: i32 = 0; i < rule.flags.length; i++) if (rule.flags[i] == flag) return true;
+    return false;
+  }
+
+  private policyKey(norm: string): boolean {
+    const g = this.policy.global.keys;
+    for (let i: i32 = 0; i < g.length; i++) if (g[i] == norm) return true;
+    const rule = this.rule;
+    if (rule != null) for (let i: i32 = 0; i < rule.keys.length; i++) if (rule.keys[i] == norm) return true;
+    return false;
+  }
+
+  /** The neighbour-aware pass over one command's arguments (`tool` is the executable's file name). */
+  maskArgs(tool: string, args: string[], done: boolean[], depth: i32): string[] {
+    let out = args;
+    let login = false;
+    for (let i: i32 = 0; i < args.length; i++) if (args[i] == "login") login = true;
+    const oracle = listMatch(tool, ORACLE_TOOLS, EQ);
+    let oracleSeen = false;
+    for (let i: i32 = 0; i < args.length; i++) {
+      if (done[i]) continue;
+      const a = args[i];
+      let m = a;
+      const n = a.length;
+      const next = i + 1 < args.length && !done[i + 1] ? args[i + 1] : "";
+      const nextIsValue = next.length > 0 && !(next.length > 1 && next.charCodeAt(0) == 45);
+      const isFlag = n >= 2 && a.charCodeAt(0) == 45 && a != "--" && !isDigit(a.charCodeAt(1));
+      const long = isFlag && a.charCodeAt(1) == 45;
+      const spec = isFlag && !long ? shortSpec(tool, a.charCodeAt(1), login) : SPEC_NONE;
+      if (spec != SPEC_NONE && n > 2) {
+        // -pSECRET, -uuser:pass (the value may hold `=`)
+        m = "-" + a.charAt(1) + this.specValue(spec, a.substring(2));
+      } else if (isFlag && a.indexOf("=") < 0) {
+        // a flag without `=`: its value may be the next argument
+        if (spec != SPEC_NONE && spec != SPEC_ATTACHED && (nextIsValue || (spec >= SPEC_USER_COLON && next.length > 0))) {
+          if (out == args) out = args.slice(0);
+          out[i + 1] = this.specValue(spec, next);
+          i++;
+          continue;
+        } else if (n > 2 && !long && this.policyFlag(a.substring(0, 2))) {
+          m = a.substring(0, 2) + this.replace(a.substring(2), RULE_POLICY_FLAG);
+        } else {
+          const norm = normName(a.substring(long ? 2 : 1));
+          if (this.policyFlag(a) && nextIsValue) {
+            if (out == args) out = args.slice(0);
+            out[i + 1] = this.replace(next, RULE_POLICY_FLAG);
+            i++;
+            continue;
+          }
+          if (userPassLong(tool, norm) && next.length > 0) {
+            const v = this.userPass(next, 58);
+            if (v != next) {
+              if (out == args) out = args.slice(0);
+              out[i + 1] = v;
+            }
+            i++;
+            continue;
+          }
+          if (secretName(norm) && nextIsValue && !(norm == "PASSWORD" && passwordIsSwitch(tool))) {
+            const v = this.flagValue(next, RULE_FLAG);
+            if (v != next) {
+              if (out == args) out = args.slice(0);
+              out[i + 1] = v;
+            }
+            i++;
+            continue;
+          }
+        }
+      } else if (i + 2 < args.length && a == "set" && !done[i + 1] && !done[i + 2] && args[i + 1].indexOf("=") < 0 && !hasSpace(args[i + 1]) && secretName(normName(args[i + 1])) && args[i + 2].length > 0) {
+        // `aws configure set aws_secret_access_key SECRET`, `npm config set //reg/:_authToken SECRET`
+        if (out == args) out = args.slice(0);
+        out[i + 2] = this.replace(args[i + 2], RULE_POSITIONAL);
+        i += 2;
+        continue;
+      } else if (oracle && !oracleSeen && n > 0 && a.charCodeAt(0) != 45) {
+        // sqlplus user/SECRET@db (the first plain argument)
+        oracleSeen = true;
+        const slash = a.indexOf("/");
+        if (slash > 0 && a.indexOf("://") < 0) {
+          let end = a.indexOf("@", slash);
+          if (end < 0) end = n;
+          if (end > slash + 1) m = a.substring(0, slash + 1) + this.replace(a.substring(slash + 1, end), RULE_POSITIONAL) + a.substring(end);
+        }
+      }
+      if (m == a) m = this.maskText(tool, a, depth);
+      if (m != a) {
+        if (out == args) out = args.slice(0);
+        out[i] = m;
+      }
+    }
+    return out;
+  }
+
+  private specValue(spec: i32, v: string): string {
+    if (v.length == 0) return v;
+    if (spec == SPEC_USER_COLON) return this.userPass(v, 58);
+    if (spec == SPEC_USER_COMMA) return this.userPass(v, 44);
+    if (spec == SPEC_USER_PERCENT) return this.userPass(v, 37);
+    return this.replace(v, RULE_SHORT_FLAG);
+  }
+
+  /** `user<sep>secret` → `user<sep>[REDACTED]`; without the separator it is a user name only. */
+  private userPass(v: string, sep: i32): string {
+    const at = v.indexOf(String.fromCharCode(sep));
+    if (at < 0 || at + 1 >= v.length) return v;
+    return v.substring(0, at + 1) + this.replace(v.substring(at + 1), RULE_USER_PASS);
+  }
+
+  /** The value of a secret flag: openssl-style `file:`/`env:`/`fd:` references are kept, `pass:` masked after the prefix. */
+  private flagValue(v: string, rule: i32): string {
+    if (v.length == 0) return v;
+    if (v.startsWith("file:") || v.startsWith("env:") || v.startsWith("fd:") || v == "stdin") return v;
+    if (v.startsWith("pass:")) return v.length > 5 ? "pass:" + this.replace(v.substring(5), rule) : v;
+    return this.replace(v, rule);
+  }
+
+  /** One argument on its own: `flag=value`, `KEY=value`, a header, a shell string, or a word. */
+  maskText(tool: string, s0: string, depth: i32): string {
+    if (s0.length == 0) return s0;
+    const s = this.maskPem(s0);
+    const kv = keyPrefixEnd(s);
+    const spaced = hasSpace(s);
+    if (kv > 0) {
+      const isFlag = s.charCodeAt(0) == 45;
+      if (isFlag || !spaced) return this.maskKeyValue(tool, s, kv, isFlag, depth);
+      const hv = this.maskHeader(s.substring(kv + 1));
+      if (hv.length > 0) return s.substring(0, kv + 1) + hv;
+    }
+    const h = this.maskHeader(s);
+    if (h.length > 0) return h;
+    if (spaced) return depth < MAX_DEPTH ? this.maskScript(s, depth + 1) : s;
+    return this.maskWord(s);
+  }
+
+  private maskKeyValue(tool: string, s: string, eq: i32, isFlag: boolean, depth: i32): string {
+    const value = s.substring(eq + 1);
+    if (value.length == 0) return s;
+    const prefix = s.substring(0, eq + 1);
+    if (isFlag) {
+      const long = s.charCodeAt(1) == 45;
+      const name = s.substring(long ? 2 : 1, eq);
+      if (this.policyFlag(s.substring(0, eq))) return prefix + this.replace(value, RULE_POLICY_FLAG);
+      const jvm = !long && name.startsWith("D") && name.length > 1;
+      const norm = normName(jvm ? name.substring(1) : name);
+      if (userPassLong(tool, norm)) return prefix + this.userPass(value, 58);
+      if (secretName(norm) || (jvm && this.policyKey(norm))) return prefix + this.flagValue(value, jvm ? RULE_JVM : RULE_FLAG);
+      return prefix + this.maskText(tool, value, depth);
+    }
+    const norm = normName(s.substring(0, eq));
+    if (this.policyKey(norm)) return prefix + this.replace(value, RULE_POLICY_KEY);
+    if (secretName(norm)) return prefix + this.replace(value, RULE_KEY_VALUE);
+    return prefix + this.maskText(tool, value, depth);
+  }
+
+  /** `Name: [scheme ]secret` when Name is a credential header → the secret masked; else "". */
+  private maskHeader(s: string): string {
+    const colon = s.indexOf(":");
+    if (colon < 2) return "";
+    for (let i: i32 = 0; i < colon; i++) {
+      const c = s.charCodeAt(i);
+      if (!(isAlnum(c) || c == 45 || c == 95)) return "";
+    }
+    if (!secretHeader(normName(s.substring(0, colon)))) return "";
+    let v = colon + 1;
+    while (v < s.length && isSpace(s.charCodeAt(v))) v++;
+    if (v >= s.length) return "";
+    // keep an auth scheme (Bearer, Basic, Token, Digest, …): letters, then a space
+    let w = v;
+    while (w < s.length && isLetter(s.charCodeAt(w))) w++;
+    if (w > v && w < s.length && w - v <= 20 && isSpace(s.charCodeAt(w))) {
+      while (w < s.length && isSpace(s.charCodeAt(w))) w++;
+      if (w < s.length) v = w;
+    }
+    return s.substring(0, v) + this.replace(s.substring(v), RULE_HEADER);
+  }
+
+  /** A word without spaces: URL userinfo and query secrets, then token shapes. */
+  private maskWord(s: string): string {
+    return this.maskShapes(this.maskUrls(s));
+  }
+
+  private maskUrls(s: string): string {
+    let out = "";
+    let last: i32 = 0;
+    let from: i32 = 0;
+    while (true) {
+      const p = s.indexOf("://", from);
+      if (p <= 0) break;
+      const c = s.charCodeAt(p - 1);
+      from = p + 3;
+      if (!(isAlnum(c) || c == 43 || c == 46 || c == 45)) continue;
+      const start = p + 3;
+      let end = start;
+      while (end < s.length) {
+        const d = s.charCodeAt(end);
+        if (d == 47 || d == 63 || d == 35 || isSpace(d)) break;
+        end++;
+      }
+      // userinfo: user:SECRET@host (the last @ of the authority)
+      let at: i32 = -1;
+      for (let k = start; k < end; k++) if (s.charCodeAt(k) == 64) at = k;
+      if (at > start) {
+        const colon = s.indexOf(":", start);
+        if (colon >= 0 && colon < at && colon + 1 < at) {
+          out += s.substring(last, colon + 1) + this.replace(s.substring(colon + 1, at), RULE_URL_USERINFO);
+          last = at;
+        }
+      }
+      // query parameters naming a secret
+      let q = end;
+      while (q < s.length && s.charCodeAt(q) != 63 && s.charCodeAt(q) != 35 && !isSpace(s.charCodeAt(q))) q++;
+      if (q < s.length && s.charCodeAt(q) == 63) {
+        let k = q + 1;
+        while (k < s.length) {
+          let e = k;
+          while (e < s.length && s.charCodeAt(e) != 38 && s.charCodeAt(e) != 35 && !isSpace(s.charCodeAt(e))) e++;
+          const eq = s.indexOf("=", k);
+          if (eq > k && eq < e - 1 && secretQueryName(normName(s.substring(k, eq)))) {
+            out += s.substring(last, eq + 1) + this.replace(s.substring(eq + 1, e), RULE_URL_QUERY);
+            last = e;
+          }
+          if (e >= s.length || s.charCodeAt(e) != 38) { k = e; break; }
+          k = e + 1;
+        }
+        from = k > from ? k : from;
+      } else if (end > from) from = end;
+    }
+    return last == 0 ? s : out + s.substring(last);
+  }
+
+  private maskShapes(s: string): string {
+    let out = "";
+    let last: i32 = 0;
+    let i: i32 = 0;
+    while (i < s.length) {
+      if (i == 0 || !isAlnum(s.charCodeAt(i - 1))) {
+        const e = shapeAt(s, i, this);
+        if (e > i) {
+          out += s.substring(last, i) + this.replace(s.substring(i, e), this.shapeRule);
+          last = e;
+          i = e;
+          continue;
+        }
+      }
+      i++;
+    }
+    return last == 0 ? s : out + s.substring(last);
+  }
+
+  /** PEM private key blocks: the body between the BEGIN and END lines. */
+  maskPem(s: string): string {
+    let from = s.indexOf("-----BEGIN ");
+    if (from < 0) return s;
+    let out = "";
+    let last: i32 = 0;
+    while (from >= 0) {
+      const he = s.indexOf("-----", from + 11);
+      if (he < 0) break;
+      const label = s.substring(from + 11, he);
+      const body = he + 5;
+      if (!label.endsWith("PRIVATE KEY")) { from = s.indexOf("-----BEGIN ", body); continue; }
+      let end = s.indexOf("-----END ", body);
+      if (end < 0) end = s.length;
+      if (end > body) {
+        out += s.substring(last, body) + this.replace(s.substring(body, end), RULE_PEM);
+        last = end;
+      }
+      from = s.indexOf("-----BEGIN ", end);
+    }
+    return last == 0 ? s : out + s.substring(last);
+  }
+
+  /** A shell string (`sh -c "…"`, a conninfo string, …): split into commands and words, mask each command's words, keep the rest byte for byte. */
+  private maskScript(s: string, depth: i32): string {
+    const words = shellWords(s);
+    let out = "";
+    let last: i32 = 0;
+    let i: i32 = 0;
+    while (i < words.length) {
+      if (words[i].sep) { i++; continue; }
+      let j = i;
+      while (j < words.length && !words[j].sep) j++;
+      // words[i, j): one command; leading assignments and wrappers (sudo, env, …) before the tool
+      let t = i;
+      while (t < j && (keyPrefixEnd(words[t].text) > 0 && words[t].text.charCodeAt(0) != 45 || listMatch(baseName(words[t].text), SHELL_WRAPPERS, EQ) || (t > i && words[t].text.startsWith("-")))) t++;
+      const tool = t < j ? baseName(words[t].text) : "";
+      const args = new Array<string>(0);
+      for (let k = i; k < j; k++) args.push(words[k].text);
+      const done = new Array<boolean>(args.length).fill(false);
+      for (let k = i; k <= t && k < j; k++) done[k - i] = true; // assignments, wrappers and the tool: masked on their own below
+      let masked = this.maskArgs(tool, args, done, depth);
+      // the tool word and the words before it are masked on their own (assignments)
+      for (let k = i; k <= t && k < j; k++) {
+        const m = this.maskText(tool, words[k].text, depth);
+        if (m != words[k].text) {
+          if (masked == args) masked = args.slice(0);
+          masked[k - i] = m;
+        }
+      }
+      if (masked != args) {
+        for (let k = i; k < j; k++) {
+          const w = words[k];
+          if (masked[k - i] == w.text) continue;
+          const q = s.charCodeAt(w.start);
+          const quoted = (q == 34 || q == 39) && w.end - w.start >= 2;
+          out += s.substring(last, w.start) + (quoted ? s.charAt(w.start) + masked[k - i] + s.charAt(w.start) : masked[k - i]);
+          last = w.end;
+        }
+      }
+      i = j;
+    }
+    return last == 0 ? s : out + s.substring(last);
+  }
+}
+
+/** If `s` starts with `KEY=` or `-flag=` / `--flag=` (name characters only), the index of `=`; else -1. */
+export function keyPrefixEnd(s: string): i32 {
+  let i: i32 = 0;
+  while (i < s.length && i < 2 && s.charCodeAt(i) == 45) i++;
+  const start = i;
+  while (i < s.length && isKeyChar(s.charCodeAt(i))) i++;
+  if (i > start && i < s.length && s.charCodeAt(i) == 61 && isKeyChar(s.charCodeAt(start)) && s.charCodeAt(start) != 45) return i;
+  return -1;
+}
+
+/** Splits a shell string into words (quotes and backslashes removed) and separators, with their spans. */
+function shellWords(s: string): Word[] {
+  const out = new Array<Word>(0);
+  let i: i32 = 0;
+  const n = s.length;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (isSpace(c) && c != 10) { i++; continue; }
+    if (c == 59 || c == 38 || c == 124 || c == 40 || c == 41 || c == 10 || c == 96) { // ; & | ( ) newline `
+      const w = new Word();
+      w.start = i;
+      while (i < n) {
+        const d = s.charCodeAt(i);
+        if (!(d == 59 || d == 38 || d == 124 || d == 40 || d == 41 || d == 10 || d == 96)) break;
+        i++;
+      }
+      w.end = i;
+      w.sep = true;
+      out.push(w);
+      continue;
+    }
+    const w = new Word();
+    w.start = i;
+    let text = "";
+    let quote: i32 = 0;
+    let run = i;
+    while (i < n) {
+      const d = s.charCodeAt(i);
+      if (quote == 0) {
+        if (isSpace(d) || d == 59 || d == 38 || d == 124 || d == 40 || d == 41 || d == 96) break;
+        if (d == 39 || d == 34) { text += s.substring(run, i); quote = d; i++; run = i; continue; }
+        if (d == 92 && i + 1 < n) { text += s.substring(run, i) + s.charAt(i + 1); i += 2; run = i; continue; }
+        i++;
+      } else if (d == quote) {
+        text += s.substring(run, i); quote = 0; i++; run = i;
+      } else if (quote == 34 && d == 92 && i + 1 < n && "\"\\$`".indexOf(s.charAt(i + 1)) >= 0) {
+        text += s.substring(run, i) + s.charAt(i + 1); i += 2; run = i;
+      } else i++;
+    }
+    text += s.substring(run, i);
+    w.end = i;
+    w.text = text;
+    out.push(w);
+  }
+  return out;
+}
