@@ -5,6 +5,7 @@
  * buffered is lost.
  */
 import { hostname } from 'node:os';
+import { hostCgroupPaths, PluginProcessLookup } from '../cache/plugin-lookup.js';
 import { ProcessCache } from '../cache/process-cache.js';
 import { effectiveRetention, type AgentConfig } from '../config/settings.js';
 import { isLoopback, HostAddresses } from '../flows/addresses.js';
@@ -38,6 +39,8 @@ export interface AgentStats {
 /** A running agent. */
 export class Agent {
   private readonly cache: ProcessCache;
+  /** The process cache as plugins' host lookups see it (parent, cgroup: builtin:enrich-process). */
+  readonly processes: PluginProcessLookup;
   private readonly table: FlowTable;
   private readonly hostAddrs = new HostAddresses();
   private readonly attribution;
@@ -60,6 +63,7 @@ export class Agent {
     private readonly plugins?: PluginChain,
   ) {
     this.cache = new ProcessCache({ maxEntries: config.processCacheMaxEntries, retentionMs: effectiveRetention(config) });
+    this.processes = new PluginProcessLookup(this.cache, hostCgroupPaths());
     this.table = new FlowTable(config.flowTableMaxEntries, config.flowTableOverflow);
     this.attribution = processResolver(this.cache, config.collectProcessPath);
     this.host = config.nodeName ?? hostname();
@@ -90,17 +94,18 @@ export class Agent {
     );
     let sinks: Sink[] = [];
     let plugins: PluginChain | undefined;
+    let agent: Agent | undefined; // plugin lookups read its process cache once it exists
     try {
       capture.requireExec();
       for (const h of capture.hooks) {
         if (h.chosen) log.info({ hook: h.hook, family: h.chosen, attach: h.attachTypes, why: h.reason }, 'hook attached');
       }
       if (config.plugins && config.plugins.chain.length > 0) {
-        plugins = await PluginChain.create(config.plugins, { log, resolveBuiltin });
+        plugins = await PluginChain.create(config.plugins, { log, resolveBuiltin, lookup: { get: (pid) => agent?.processes.get(pid) } });
         log.info({ plugins: config.plugins.chain.map((e) => `${e.stage}:${e.name}`) }, 'plugin chain loaded');
       }
       for (const [i, s] of config.sinks.entries()) sinks.push(createSink(s, i, { dataDir: config.dataDir, log }));
-      const agent = new Agent(config, capture, sinks, log, onRecords, plugins);
+      agent = new Agent(config, capture, sinks, log, onRecords, plugins);
       agent.begin();
       return agent;
     } catch (err) {
