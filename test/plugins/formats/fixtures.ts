@@ -5,6 +5,7 @@
  * deny, comm instead of a path, several argument lists, and arguments with
  * unicode, `\xNN` escapes, quotes, `=`, `|`, backslashes and line breaks.
  */
+import { readFileSync } from 'node:fs';
 import type { FlowRecord } from '../../../host/flows/record.js';
 import { PluginChain, type StageCounters } from '../../../host/plugins/chain.js';
 import { testLog } from '../../helpers/logger.js';
@@ -63,3 +64,12 @@ export async function runFormat(name: string, records: FlowRecord[], config?: Re
     await chain.close();
   }
 }
+
+/** procflow's version, as package.json says (formats that carry it must agree). */
+export const PACKAGE_VERSION: string = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** The flows.log form of the argument lists: one space-joined string per list. */
+export const joined = (r: FlowRecord): string[] => r.process_args.map((a) => a.join(' '));
+
+/** `/usr/bin/psql` → `psql`. */
+export const baseName = (p: string): string => p.slice(p.lastIndexOf('/') + 1);

@@ -17,13 +17,9 @@ function strAttr(o: JsonOut, key: string, s: string): void {
   o.endObj(); o.endObj();
 }
 
-// OTLP/JSON writes int64 as a decimal string.
 function intAttr(o: JsonOut, key: string, v: f64): void {
   attr(o, key);
-  const w = o.key("intValue");
-  w.byte(0x22);
-  jsonNumber(w, v);
-  w.byte(0x22);
+  intValue(o, v);
   o.endObj(); o.endObj();
 }
 
@@ -33,7 +29,13 @@ function anyValue(o: JsonOut, r: Reader): void {
   if ((b & 0xe0) == 0xa0 || b == 0xd9 || b == 0xda || b == 0xdb) { o.str("stringValue", r.str()); return; }
   if (b == 0xc0) { r.u8(); return; } // nil: the empty AnyValue
   if (b == 0xc2 || b == 0xc3) { r.u8(); o.bool("boolValue", b == 0xc3); return; }
-  if (b == 0xca || b == 0xcb) { o.num("doubleValue", r.number()); return; }
+  if (b == 0xca || b == 0xcb) {
+    // Counters above 2^32 arrive as float64 (ENCODING.md): integral values stay ints.
+    const d = r.number();
+    if (d == Math.floor(d) && Math.abs(d) < 9007199254740992.0) intValue(o, d);
+    else o.num("doubleValue", d);
+    return;
+  }
   if ((b & 0xf0) == 0x90 || b == 0xdc || b == 0xdd) {
     const n = r.arrayHeader();
     o.obj("arrayValue");
@@ -57,9 +59,14 @@ function anyValue(o: JsonOut, r: Reader): void {
     o.endObj();
     return;
   }
-  const w = o.key("intValue"); // any integer width
+  intValue(o, r.number()); // any integer width
+}
+
+// OTLP/JSON writes int64 as a decimal string.
+function intValue(o: JsonOut, v: f64): void {
+  const w = o.key("intValue");
   w.byte(0x22);
-  jsonNumber(w, r.number());
+  jsonNumber(w, v);
   w.byte(0x22);
 }
 
