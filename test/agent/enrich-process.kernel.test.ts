@@ -89,4 +89,54 @@ describe('builtin:enrich-process end to end', () => {
       await agent.stop();
     }
   }, 120_000);
+
+  kernelIt('reads the cgroup of a process already running at start (startup snapshot: task iterator, /proc fallback) and its parent', async (ctx) => {
+    const root = readKernelInfo().cgroup2;
+    if (!root) {
+      if (process.env.PROCFLOW_REQUIRE_KERNEL === '1') throw new Error('kernel test required but no cgroup2 mount');
+      ctx.skip('needs a cgroup2 mount');
+      return;
+    }
+    const id = randomBytes(32).toString('hex');
+    const cgroup = `/kubepods/besteffort/pod${randomBytes(4).toString('hex')}/${id}`; // kubelet's cgroupfs layout
+    const cgDir = join(root, cgroup);
+    mkdirSync(cgDir, { recursive: true });
+    cleanup.push(() => {
+      for (let d = cgDir; d !== root; d = join(d, '..')) if (existsSync(d)) rmdirSync(d);
+    });
+    const port = await startServer();
+    const nonce = randomBytes(6).toString('hex');
+    const path = join(dir, `early-${nonce}`);
+    const parentPath = join(dir, `early-parent-${nonce}`);
+    copyFileSync('/bin/bash', path);
+    copyFileSync('/bin/bash', parentPath); // not the test process: the agent leaves its own process out
+    // Moves itself into the cgroup after its exec (so only a snapshot can know), says so, waits for `go`, connects.
+    const script = `echo $$ > '${cgDir}/cgroup.procs' && echo "moved $$"; read -r _; ` +
+      `exec 3<>/dev/tcp/127.0.0.1/${port}; printf '%*s' ${REQ} '' >&3; IFS= read -r -t 5 -N ${REPLY} _ <&3; exec 3>&-`;
+    const parent = spawn(parentPath, ['-c', '"$0" -c "$1" "$2"; rc=$?; exit $rc', path, script, nonce], { stdio: ['pipe', 'pipe', 'inherit'] });
+    cleanup.push(() => parent.kill());
+    let pid = '';
+    createInterface({ input: parent.stdout! }).on('line', (l) => l.startsWith('moved ') && (pid = l.slice(6)));
+    expect(await waitFor(() => pid !== '', 15_000)).toBe(true);
+
+    const records: FlowRecord[] = [];
+    const cfg = { ...DEFAULT_CONFIG, flushInterval: 1000, aggregationKindForAllowed: 0 as const, sinks: [], statsInterval: 60_000,
+      plugins: { chain: [{ name: 'enrich', stage: 'enricher' as const, path: 'builtin:enrich-process' }] } };
+    const agent = await Agent.start(cfg, testLog, (recs) => records.push(...recs));
+    try {
+      parent.stdin!.end('go\n');
+      const rec = () => records.find((x) => x.reporter === 'src' && x.dest_port === port && x.process_args.some((a) => a.includes(nonce)));
+      expect(await waitFor(() => rec() !== undefined, 20_000, 50)).toBe(true);
+      expect(rec()).toMatchObject({
+        process_name: path,
+        process_id: pid,
+        process_parent_name: parentPath,
+        process_parent_id: String(parent.pid),
+        process_cgroup: cgroup,
+        container_id: id,
+      });
+    } finally {
+      await agent.stop();
+    }
+  }, 120_000);
 });
