@@ -1,5 +1,15 @@
 /**
- * The spool's on-disk frame: one item per frame, appended to a segment file.
+ * The spool's on-disk frames, appended to a segment file. An append writes
+ * one batch frame holding many items (one crc for the batch):
+ *
+ *   u32 (body length | 0x80000000) (LE) | u32 crc32 of the body | body:
+ *     u32 count | count × (u16 id length, u32 data length) | the ids (UTF-8), back to back | the data, back to back
+ *
+ * The data of a frame's items are contiguous, so a batch read from one frame
+ * is handed to a sink as views into one buffer (a request body without copying).
+ *
+ * Spools written before batch frames hold single-item frames (no flag bit),
+ * still read:
  *
  *   u32 length of what follows the crc (LE) | u32 crc32 of it | u16 id length | id (UTF-8) | data
  *
@@ -11,50 +21,101 @@ import type { SinkItem } from '../sinks/sink.js';
 
 /** Bytes before the body: length and crc. */
 export const FRAME_HEADER = 8;
+/** Set in the length word of a batch frame. */
+const BATCH = 0x80000000;
+/** Bytes per item in a batch frame's table: id length, data length. */
+const ENTRY = 6;
 
-/** Encodes items into one buffer of consecutive frames. */
-export function encodeFrames(items: readonly SinkItem[]): Buffer {
-  let size = 0;
-  const ids = items.map((it) => Buffer.from(it.id, 'utf8'));
-  for (let i = 0; i < items.length; i++) size += FRAME_HEADER + 2 + ids[i]!.length + items[i]!.data.length;
-  const out = Buffer.allocUnsafe(size);
-  let off = 0;
-  for (let i = 0; i < items.length; i++) {
-    const id = ids[i]!;
-    const data = items[i]!.data;
-    const bodyLen = 2 + id.length + data.length;
-    const body = off + FRAME_HEADER;
-    out.writeUInt16LE(id.length, body);
-    id.copy(out, body + 2);
-    data.copy(out, body + 2 + id.length);
-    out.writeUInt32LE(bodyLen, off);
-    out.writeUInt32LE(crc32(out.subarray(body, body + bodyLen)), off + 4);
-    off = body + bodyLen;
+/** Bytes of the frame header and body a frame starting at `off` declares (`buf` holds at least FRAME_HEADER bytes there). */
+export function frameLength(buf: Buffer, off: number): number {
+  return FRAME_HEADER + ((buf.readUInt32LE(off) & ~BATCH) >>> 0);
+}
+
+/** Encodes items into one batch frame. */
+export function encodeFrame(items: readonly SinkItem[]): Buffer {
+  const n = items.length;
+  let idBytes = 0;
+  let dataBytes = 0;
+  for (let i = 0; i < n; i++) {
+    const id = items[i]!.id;
+    idBytes += isAscii(id) ? id.length : Buffer.byteLength(id);
+    dataBytes += items[i]!.data.length;
   }
+  const bodyLen = 4 + n * ENTRY + idBytes + dataBytes;
+  const out = Buffer.allocUnsafe(FRAME_HEADER + bodyLen);
+  out.writeUInt32LE((bodyLen | BATCH) >>> 0, 0);
+  out.writeUInt32LE(n, FRAME_HEADER);
+  let entry = FRAME_HEADER + 4;
+  let idOff = entry + n * ENTRY;
+  let dataOff = idOff + idBytes;
+  for (let i = 0; i < n; i++) {
+    const it = items[i]!;
+    const idLen = out.write(it.id, idOff, 'utf8');
+    out.writeUInt16LE(idLen, entry);
+    out.writeUInt32LE(it.data.length, entry + 2);
+    it.data.copy(out, dataOff);
+    entry += ENTRY;
+    idOff += idLen;
+    dataOff += it.data.length;
+  }
+  out.writeUInt32LE(crc32(out.subarray(FRAME_HEADER)), 4);
   return out;
 }
 
-/** One decoded frame and where the next one starts (relative to the buffer). */
+/** Ids are mostly ASCII: their byte length is their length. */
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** The items of one decoded frame and where the next frame starts (relative to the buffer). */
 export interface DecodedFrame {
-  item: SinkItem;
+  items: SinkItem[];
   next: number;
 }
 
 /**
- * Decodes the frame at `off` in `buf`. Returns `undefined` when the buffer
- * ends inside the frame (read more), or `'corrupt'` when it fails its check.
+ * Decodes the frame at `off` in `buf`: its items are views into `buf` (no
+ * copy; the caller gives each read its own buffer). Returns `undefined` when
+ * the buffer ends inside the frame (read more), or `'corrupt'` when it fails
+ * its checks. `verify` false skips the crc (frames this process wrote, or
+ * already checked when the spool was recovered); the structure is always checked.
  */
-export function decodeFrame(buf: Buffer, off: number): DecodedFrame | undefined | 'corrupt' {
+export function decodeFrame(buf: Buffer, off: number, verify = true): DecodedFrame | undefined | 'corrupt' {
   if (buf.length - off < FRAME_HEADER) return undefined;
-  const bodyLen = buf.readUInt32LE(off);
-  if (bodyLen < 2) return 'corrupt';
+  const word = buf.readUInt32LE(off);
+  const batch = (word & BATCH) !== 0;
+  const bodyLen = (word & ~BATCH) >>> 0;
+  if (bodyLen < (batch ? 4 : 2)) return 'corrupt';
   const body = off + FRAME_HEADER;
-  if (buf.length - body < bodyLen) return undefined;
-  const bodyBuf = buf.subarray(body, body + bodyLen);
-  if (crc32(bodyBuf) !== buf.readUInt32LE(off + 4)) return 'corrupt';
-  const idLen = bodyBuf.readUInt16LE(0);
-  if (2 + idLen > bodyLen) return 'corrupt';
-  const id = bodyBuf.toString('utf8', 2, 2 + idLen);
-  // A view into `buf` (no copy): the caller gives each read its own buffer.
-  return { item: { id, data: bodyBuf.subarray(2 + idLen) }, next: body + bodyLen };
+  const end = body + bodyLen;
+  if (buf.length < end) return undefined;
+  if (verify && crc32(buf.subarray(body, end)) !== buf.readUInt32LE(off + 4)) return 'corrupt';
+  if (!batch) {
+    const idLen = buf.readUInt16LE(body);
+    if (2 + idLen > bodyLen) return 'corrupt';
+    return { items: [{ id: buf.toString('utf8', body + 2, body + 2 + idLen), data: buf.subarray(body + 2 + idLen, end) }], next: end };
+  }
+  const n = buf.readUInt32LE(body);
+  let entry = body + 4;
+  let idOff = entry + n * ENTRY;
+  if (idOff > end) return 'corrupt';
+  let idBytes = 0;
+  let dataBytes = 0;
+  for (let i = 0, e = entry; i < n; i++, e += ENTRY) {
+    idBytes += buf.readUInt16LE(e);
+    dataBytes += buf.readUInt32LE(e + 2);
+  }
+  if (idOff + idBytes + dataBytes !== end) return 'corrupt';
+  let dataOff = idOff + idBytes;
+  const items = new Array<SinkItem>(n);
+  for (let i = 0; i < n; i++) {
+    const idLen = buf.readUInt16LE(entry);
+    const dataLen = buf.readUInt32LE(entry + 2);
+    items[i] = { id: buf.toString('utf8', idOff, idOff + idLen), data: buf.subarray(dataOff, dataOff + dataLen) };
+    entry += ENTRY;
+    idOff += idLen;
+    dataOff += dataLen;
+  }
+  return { items, next: end };
 }

@@ -6,8 +6,9 @@
  * position, so delivery is at-least-once.
  *
  * Layout of its directory (0700, files 0600): `lock` (the owning pid), segment files
- * `0000000000000001.seg` … holding frames (frame.ts), and `cursor.json`, the
- * confirmed position (segment, offset), replaced atomically (write + rename)
+ * `0000000000000001.seg` … holding frames (frame.ts, one per append of up to a
+ * segment's worth of items), and `cursor.json`, the confirmed position (segment,
+ * offset of a frame, items of that frame confirmed), replaced atomically (write + rename)
  * at most every 200 ms, at close and whenever a segment is deleted.
  * Segments entirely confirmed are deleted. The spool is bounded in bytes on
  * disk; when full, `block` makes append() wait for room (backpressure) and
@@ -17,7 +18,7 @@ import { closeSync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSyn
 import { join } from 'node:path';
 import { ERRORS, ProcflowError } from '../errors.js';
 import type { SinkItem } from '../sinks/sink.js';
-import { decodeFrame, encodeFrames, FRAME_HEADER } from './frame.js';
+import { decodeFrame, encodeFrame, frameLength, type DecodedFrame } from './frame.js';
 
 /** What a full spool does with new records. */
 export type SpoolFullPolicy = 'block' | 'drop-oldest';
@@ -40,7 +41,9 @@ export interface SpoolOptions {
 export interface SpoolBatch {
   readonly items: SinkItem[];
   readonly seq: number;
+  /** Where the batch ends: a frame's offset and the items of that frame it took (0 at a frame boundary). */
   readonly end: number;
+  readonly endIndex: number;
 }
 
 interface Segment {
@@ -48,9 +51,10 @@ interface Segment {
   path: string;
   size: number;
   items: number;
-  /** Items and bytes already confirmed (head segment only). */
+  /** Items already confirmed (head segment only), and the position after them: a frame's offset and the items of that frame confirmed. */
   acked: number;
   ackedOffset: number;
+  ackedIndex: number;
 }
 
 /** What recovery found when the spool was opened. */
@@ -74,6 +78,10 @@ export class DiskSpool {
   private rfdSeq = -1;
   private readSeq = 0;
   private readOff = 0;
+  /** Items of the frame at readOff already read. */
+  private readIdx = 0;
+  /** Frames decoded ahead of the read position, in order (segment readSeq). */
+  private ahead: (DecodedFrame & { off: number; seq: number })[] = [];
   private dropped = 0;
   private closed = false;
   private cursorDirty = false;
@@ -99,6 +107,7 @@ export class DiskSpool {
     }
     this.readSeq = this.segs[0]!.seq;
     this.readOff = this.segs[0]!.ackedOffset;
+    this.readIdx = this.segs[0]!.ackedIndex;
   }
 
   /** Opens (and recovers) the spool in `opts.dir`. Throws PROCFLOW_E_SPOOL_OPEN. */
@@ -134,10 +143,11 @@ export class DiskSpool {
   async append(items: readonly SinkItem[]): Promise<void> {
     let i = 0;
     while (i < items.length) {
-      let bytes = 0;
+      // One frame per segment's worth of items (frame header 12 bytes, 6 per item + its id).
+      let bytes = 12;
       let j = i;
-      while (j < items.length && (j === i || bytes + items[j]!.data.length < this.segmentBytes)) bytes += items[j++]!.data.length + 64;
-      await this.appendChunk(encodeFrames(items.slice(i, j)), j - i);
+      while (j < items.length && (j === i || bytes + 6 + items[j]!.id.length + items[j]!.data.length <= this.segmentBytes)) bytes += 6 + items[j]!.id.length + items[j++]!.data.length;
+      await this.appendChunk(encodeFrame(j - i === items.length ? items : items.slice(i, j)), j - i);
       i = j;
     }
   }
@@ -171,58 +181,78 @@ export class DiskSpool {
     let idx = this.segs.findIndex((s) => s.seq >= this.readSeq);
     if (idx < 0) return undefined;
     if (this.segs[idx]!.seq !== this.readSeq) {
+      // The segment being read was dropped (drop-oldest): go on from the next one's confirmed position.
       this.readSeq = this.segs[idx]!.seq;
       this.readOff = this.segs[idx]!.ackedOffset;
+      this.readIdx = this.segs[idx]!.ackedIndex;
+      this.ahead = [];
     }
     while (this.readOff >= this.segs[idx]!.size) {
       if (idx === this.segs.length - 1) return undefined;
       idx++;
       this.readSeq = this.segs[idx]!.seq;
       this.readOff = 0;
+      this.readIdx = 0;
+      this.ahead = [];
     }
     const seg = this.segs[idx]!;
-    const fd = this.readFd(seg);
     const items: SinkItem[] = [];
     let bytes = 0;
     let pos = this.readOff;
-    while (items.length < maxItems && pos < seg.size && (items.length === 0 || bytes < maxBytes)) {
-      // Read about what the batch needs (average frame size × records wanted), not maxBytes every time.
-      const avg = seg.items > 0 ? seg.size / seg.items : 1024;
-      const need = Math.min(maxBytes - bytes, (maxItems - items.length) * avg * 1.1) + 1024;
-      const want = Math.min(seg.size - pos, Math.max(64 << 10, Math.ceil(need)));
-      let buf = Buffer.allocUnsafe(want);
-      readSync(fd, buf, 0, want, pos);
-      let off = 0;
-      for (;;) {
-        const fr = decodeFrame(buf, off);
-        if (fr === 'corrupt') throw new ProcflowError(ERRORS.SPOOL_CORRUPT, { path: seg.path, offset: pos + off });
-        if (fr === undefined) {
-          if (off === 0) {
-            // One frame larger than the read: read exactly it.
-            const len = FRAME_HEADER + buf.readUInt32LE(0);
-            buf = Buffer.allocUnsafe(len);
-            readSync(fd, buf, 0, len, pos);
-            continue;
-          }
-          break;
-        }
-        items.push(fr.item);
-        bytes += fr.item.data.length;
-        off = fr.next;
-        if (items.length >= maxItems || bytes >= maxBytes) break;
+    let k = this.readIdx;
+    fill: while (pos < seg.size && items.length < maxItems && bytes < maxBytes) {
+      const fr = this.frameAt(seg, pos, maxItems - items.length, maxBytes - bytes);
+      for (; k < fr.items.length; k++) {
+        const it = fr.items[k]!;
+        if (items.length >= maxItems || (items.length > 0 && bytes + it.data.length > maxBytes)) break fill;
+        items.push(it);
+        bytes += it.data.length;
       }
-      pos += off;
+      this.ahead.shift();
+      pos = fr.next;
+      k = 0;
     }
     this.readOff = pos;
-    return { items, seq: seg.seq, end: pos };
+    this.readIdx = k;
+    return { items, seq: seg.seq, end: pos, endIndex: k };
+  }
+
+  /** The decoded frame at `pos` of `seg`: from the frames read ahead, else read from the file (about what the batch needs, in one read). */
+  private frameAt(seg: Segment, pos: number, wantItems: number, wantBytes: number): DecodedFrame {
+    const first = this.ahead[0];
+    if (first && first.seq === seg.seq && first.off === pos) return first;
+    const fd = this.readFd(seg);
+    const avg = seg.items > 0 ? seg.size / seg.items : 1024;
+    const need = Math.min(wantBytes, wantItems * avg * 1.1) + 1024;
+    let len = Math.min(seg.size - pos, Math.max(64 << 10, Math.ceil(need)));
+    let buf = Buffer.allocUnsafe(len);
+    readSync(fd, buf, 0, len, pos);
+    const whole = frameLength(buf, 0);
+    if (whole > len) {
+      // One frame larger than the read: read exactly it.
+      len = whole;
+      buf = Buffer.allocUnsafe(len);
+      readSync(fd, buf, 0, len, pos);
+    }
+    this.ahead = [];
+    // Frames written by this process, or checked by recover(): no second crc pass.
+    for (let off = 0; ;) {
+      const fr = decodeFrame(buf, off, false);
+      if (fr === 'corrupt' || (fr === undefined && off === 0)) throw new ProcflowError(ERRORS.SPOOL_CORRUPT, { path: seg.path, offset: pos + off });
+      if (fr === undefined) break;
+      this.ahead.push({ items: fr.items, next: pos + fr.next, off: pos + off, seq: seg.seq }); // offsets in the segment
+      off = fr.next;
+    }
+    return this.ahead[0]!;
   }
 
   /** Confirms a batch from read(): its records leave the spool. Batches are confirmed in the order read. */
   ack(batch: SpoolBatch): void {
     const seg = this.segs.find((s) => s.seq === batch.seq);
-    if (!seg || batch.end <= seg.ackedOffset) return; // dropped meanwhile
+    if (!seg || batch.end < seg.ackedOffset || (batch.end === seg.ackedOffset && batch.endIndex <= seg.ackedIndex)) return; // dropped meanwhile
     seg.acked += batch.items.length;
     seg.ackedOffset = batch.end;
+    seg.ackedIndex = batch.endIndex;
     if (seg.acked >= seg.items && seg.ackedOffset >= seg.size) {
       if (seg === this.segs[this.segs.length - 1]) this.roll();
       this.removeHead(seg);
@@ -290,6 +320,7 @@ export class DiskSpool {
     const i = this.segs.indexOf(seg);
     if (i < 0) return;
     this.segs.splice(i, 1);
+    if (this.ahead[0]?.seq === seg.seq) this.ahead = [];
     if (this.rfdSeq === seg.seq) {
       closeSync(this.rfd);
       this.rfd = -1;
@@ -316,7 +347,7 @@ export class DiskSpool {
     if (this.wfd >= 0) closeSync(this.wfd);
     const path = join(this.opts.dir, segName(seq));
     this.wfd = openSync(path, 'w', 0o600);
-    this.segs.push({ seq, path, size: 0, items: 0, acked: 0, ackedOffset: 0 });
+    this.segs.push({ seq, path, size: 0, items: 0, acked: 0, ackedOffset: 0, ackedIndex: 0 });
   }
 
   private persistCursor(): void {
@@ -324,18 +355,19 @@ export class DiskSpool {
     this.cursorWritten = Date.now();
     const head = this.segs[0]!;
     const tmp = join(this.opts.dir, 'cursor.json.tmp');
-    writeFileSync(tmp, JSON.stringify({ seq: head.seq, offset: head.ackedOffset }), { mode: 0o600 });
+    writeFileSync(tmp, JSON.stringify({ seq: head.seq, offset: head.ackedOffset, index: head.ackedIndex }), { mode: 0o600 });
     renameSync(tmp, join(this.opts.dir, 'cursor.json'));
   }
 
-  private readCursor(): { seq: number; offset: number } {
+  private readCursor(): { seq: number; offset: number; index: number } {
     try {
-      const c = JSON.parse(readFileSync(join(this.opts.dir, 'cursor.json'), 'utf8')) as { seq: number; offset: number };
-      if (Number.isInteger(c.seq) && Number.isInteger(c.offset)) return c;
+      const c = JSON.parse(readFileSync(join(this.opts.dir, 'cursor.json'), 'utf8')) as { seq: number; offset: number; index?: number };
+      // `index` is absent in cursors written before batch frames (single-item frames: always 0).
+      if (Number.isInteger(c.seq) && Number.isInteger(c.offset)) return { seq: c.seq, offset: c.offset, index: Number.isInteger(c.index) ? c.index! : 0 };
     } catch {
       /* no cursor yet: everything in the segments is pending */
     }
-    return { seq: 0, offset: 0 };
+    return { seq: 0, offset: 0, index: 0 };
   }
 
   /** Scans the segments left by a previous run: counts records, cuts torn tails, deletes confirmed segments. */
@@ -356,15 +388,22 @@ export class DiskSpool {
       let items = 0;
       let acked = 0;
       let ackedOffset = 0;
+      let ackedIndex = 0;
       for (;;) {
         const fr = decodeFrame(buf, off);
         if (fr === undefined || fr === 'corrupt') break;
-        items++;
-        off = fr.next;
-        if (seq === cursor.seq && off <= cursor.offset) {
-          acked++;
-          ackedOffset = off;
+        const n = fr.items.length;
+        items += n;
+        if (seq === cursor.seq && fr.next <= cursor.offset) {
+          acked += n;
+          ackedOffset = fr.next;
+        } else if (seq === cursor.seq && off === cursor.offset && cursor.index > 0) {
+          const done = Math.min(cursor.index, n);
+          acked += done;
+          if (done === n) ackedOffset = fr.next;
+          else [ackedOffset, ackedIndex] = [off, done];
         }
+        off = fr.next;
       }
       if (off < buf.length) {
         tornBytes += buf.length - off;
@@ -374,7 +413,7 @@ export class DiskSpool {
         rmSync(path, { force: true });
         continue;
       }
-      this.segs.push({ seq, path, size: off, items, acked, ackedOffset });
+      this.segs.push({ seq, path, size: off, items, acked, ackedOffset, ackedIndex });
     }
     let pending = 0;
     for (const s of this.segs) pending += s.items - s.acked;
