@@ -88,6 +88,7 @@ export const ERRORS = {
     'Config {source} has {count}:\n{problems}\nFix each one; docs/config.md lists every setting with its type, default and aliases. `procflow config check FILE` checks a file without running.',
   ),
   CONFIG_FILE: spec('PROCFLOW_E_CONFIG_FILE', 'Cannot read config file {path} ({reason}). Check the path and that the file is readable by the agent.'),
+  SINK_FORMAT: spec('PROCFLOW_E_SINK_FORMAT', 'Sink {sink} cannot carry the {contentType} items of route {route} ({reason}); {count} records of that route were not written to it. Give that route a JSON formatter, or send it to a file, http or syslog sink.'),
 } as const;
 
 /** A code from the catalog. */

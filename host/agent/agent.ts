@@ -1,5 +1,6 @@
 /**
- * The agent: capture → process cache + flow table → aggregation → sinks.
+ * The agent: capture → process cache + flow table → aggregation → plugin
+ * chain → router (per-route chains) → sinks.
  * Every flush interval it emits one record per aggregated flow; stopping
  * emits the final partial interval and flushes every sink, so nothing
  * buffered is lost.
@@ -15,12 +16,12 @@ import { processResolver } from '../flows/resolve.js';
 import { FlowTable } from '../flows/table.js';
 import type { Logger } from '../log.js';
 import { readKernelInfo } from '../kernel/features.js';
-import { ERRORS, ProcflowError } from '../errors.js';
 import { resolveBuiltin } from '../plugins/builtin.js';
 import { PluginChain } from '../plugins/chain.js';
 import type { PluginsConfig } from '../plugins/config.js';
+import type { RoutesConfig } from '../routing/config.js';
+import { buildRouting, type Routing } from '../routing/setup.js';
 import { createSink } from '../sinks/index.js';
-import type { Sink } from '../sinks/sink.js';
 import { isSockRecord, type BpfRecord, type SockRecord } from '../sources/bpf/decode.js';
 import { BpfCapture } from '../sources/bpf/loader.js';
 import { startPump, type Pump } from '../sources/bpf/pump.js';
@@ -29,10 +30,11 @@ import { takeSnapshot } from '../sources/snapshot.js';
 /** Counters of the agent's own work (the stats line). */
 export interface AgentStats {
   intervals: number;
+  /** Records shipped to sinks (a record routed to two routes counts twice). */
   records: number;
   /** Flows dropped by includeLoopback: false. */
   loopbackSkipped: number;
-  /** Flows dropped by a failing redactor's `drop` policy. */
+  /** Flows dropped by a failing redactor's `drop` policy (shared chain and every route's). */
   pluginDropped: number;
 }
 
@@ -50,17 +52,18 @@ export class Agent {
   private intervalStartMs = Date.now();
   private flushing: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Flows the shared chain's redactors dropped (the routes' own drops are in the router's counters). */
+  private sharedDropped = 0;
   readonly stats: AgentStats = { intervals: 0, records: 0, loopbackSkipped: 0, pluginDropped: 0 };
 
   private constructor(
     private readonly config: AgentConfig,
     private readonly capture: BpfCapture,
-    private readonly sinks: Sink[],
+    /** Shared chain, router, route chains and sinks (host/routing/). */
+    private readonly routing: Routing,
     private readonly log: Logger,
-    /** Called with each interval's records after the sinks have them (tests). */
+    /** Called with each interval's records as shipped, every route's concatenated, after the sinks have them (tests). */
     private readonly onRecords?: (records: FlowRecord[]) => void,
-    /** Enrichers and redactors, run on every interval's records before the sinks. */
-    private readonly plugins?: PluginChain,
   ) {
     this.cache = new ProcessCache({ maxEntries: config.processCacheMaxEntries, retentionMs: effectiveRetention(config) });
     this.processes = new PluginProcessLookup(this.cache, hostCgroupPaths());
@@ -73,14 +76,7 @@ export class Agent {
    * Starts capture, loads the plugin chain, takes the startup snapshot and
    * begins the first interval. Throws catalogued errors, leaving nothing running.
    */
-  static async start(config: AgentConfig & { plugins?: PluginsConfig }, log: Logger, onRecords?: (records: FlowRecord[]) => void): Promise<Agent> {
-    const formatter = config.plugins?.chain.findIndex((e) => e.stage === 'formatter') ?? -1;
-    if (formatter >= 0) {
-      throw new ProcflowError(ERRORS.CONFIG_INVALID, {
-        field: `plugins.chain[${formatter}]`, reason: 'formatter plugins are chosen per output route, which procflow run does not have yet',
-        fix: 'Remove the formatter from plugins.chain; the sinks write the flows.log JSON format.',
-      });
-    }
+  static async start(config: AgentConfig & { plugins?: PluginsConfig; routes?: RoutesConfig }, log: Logger, onRecords?: (records: FlowRecord[]) => void): Promise<Agent> {
     const kernel = readKernelInfo();
     log.info(
       { hostPidNs: kernel.hostPidNs },
@@ -92,25 +88,23 @@ export class Agent {
       { hooks: config.hooks, argsCap: config.argsCap, ignoreTgid: config.excludeSelf && kernel.hostPidNs ? process.pid : 0 },
       log,
     );
-    let sinks: Sink[] = [];
-    let plugins: PluginChain | undefined;
+    let routing: Routing | undefined;
     let agent: Agent | undefined; // plugin lookups read its process cache once it exists
     try {
       capture.requireExec();
       for (const h of capture.hooks) {
         if (h.chosen) log.info({ hook: h.hook, family: h.chosen, attach: h.attachTypes, why: h.reason }, 'hook attached');
       }
-      if (config.plugins && config.plugins.chain.length > 0) {
-        plugins = await PluginChain.create(config.plugins, { log, resolveBuiltin, lookup: { get: (pid) => agent?.processes.get(pid) } });
-        log.info({ plugins: config.plugins.chain.map((e) => `${e.stage}:${e.name}`) }, 'plugin chain loaded');
-      }
-      for (const [i, s] of config.sinks.entries()) sinks.push(createSink(s, i, { dataDir: config.dataDir, log }));
-      agent = new Agent(config, capture, sinks, log, onRecords, plugins);
+      routing = await buildRouting(config, {
+        chain: (cfg) => PluginChain.create(cfg, { log, resolveBuiltin, lookup: { get: (pid) => agent?.processes.get(pid) } }),
+        sink: (cfg, i) => createSink(cfg, i, { dataDir: config.dataDir, log }),
+      }, log);
+      for (const r of routing.summary) if (r.plugins.length > 0 || config.routes) log.info(r, 'route ready');
+      agent = new Agent(config, capture, routing, log, onRecords);
       agent.begin();
       return agent;
     } catch (err) {
-      for (const s of sinks) void s.close();
-      await plugins?.close();
+      if (routing) await Promise.allSettled([...routing.sinks.map((s) => s.close()), ...routing.chains.map((c) => c.close())]);
       capture.close();
       throw err;
     }
@@ -129,7 +123,7 @@ export class Agent {
       setInterval(() => this.refreshProcesses(), this.config.processRefreshInterval),
       setInterval(() => this.logStats(), this.config.statsInterval),
     );
-    this.log.info({ sinks: this.sinks.map((s) => s.name), flushIntervalMs: this.config.flushInterval, snapshot: snap.source }, 'procflow ready: capture attached');
+    this.log.info({ sinks: this.routing.sinks.map((s) => s.name), flushIntervalMs: this.config.flushInterval, snapshot: snap.source }, 'procflow ready: capture attached');
   }
 
   private route(rec: BpfRecord): void {
@@ -180,22 +174,20 @@ export class Agent {
       resolve: this.attribution.resolve,
     });
     this.intervalStartMs = endMs;
-    if (this.plugins && records.length > 0) {
+    const shared = this.routing.shared;
+    if (shared && records.length > 0) {
       // Failure policies live in the chain: a failing redactor masks or drops (counted), never passes secrets.
-      const result = await this.plugins.process(records);
+      const result = await shared.process(records);
       records = result.flows;
-      this.stats.pluginDropped += result.dropped;
+      this.sharedDropped += result.dropped;
     }
     this.stats.intervals++;
-    this.stats.records += records.length;
-    for (const sink of this.sinks) {
-      try {
-        await sink.write(records);
-      } catch (err) {
-        this.log.error({ sink: sink.name, records: records.length, err: (err as Error).message }, 'sink write failed');
-      }
-    }
-    this.onRecords?.(records);
+    const shipped = records.length > 0 ? await this.routing.router.route(records) : new Map<string, FlowRecord[]>();
+    let out: FlowRecord[] = [];
+    for (const recs of shipped.values()) out = out.length === 0 ? recs : out.concat(recs);
+    this.stats.records += out.length;
+    this.stats.pluginDropped = this.sharedDropped + Object.values(this.routing.router.stats().routes).reduce((n, r) => n + r.dropped, 0);
+    this.onRecords?.(out);
     this.cache.sweep(endMs);
   }
 
@@ -206,8 +198,8 @@ export class Agent {
   private logStats(): void {
     this.log.info({
       hooks: this.capture.counters(), malformed: this.capture.malformed, attribution: this.attribution.stats,
-      processCache: this.cache.stats(), flowTable: this.table.stats(), agent: this.stats, plugins: this.plugins?.stats(),
-      sinks: Object.fromEntries(this.sinks.map((s) => [s.name, s.metrics()])),
+      processCache: this.cache.stats(), flowTable: this.table.stats(), agent: this.stats, plugins: this.routing.chainStats(),
+      routing: this.routing.router.stats(), sinks: Object.fromEntries(this.routing.sinks.map((s) => [s.name, s.metrics()])),
     }, 'stats');
   }
 
@@ -222,8 +214,8 @@ export class Agent {
       await this.emit(Date.now());
       this.logStats();
     } finally {
-      await Promise.all(this.sinks.map((s) => s.close()));
-      await this.plugins?.close();
+      await Promise.all(this.routing.sinks.map((s) => s.close()));
+      await Promise.all(this.routing.chains.map((c) => c.close()));
       this.capture.close();
     }
   }

@@ -33,11 +33,17 @@ export const DEFAULT_PLUGINS: PluginsConfig = { chain: [{ name: 'redact-args', s
 /** The effective config: file (or embedded defaults) overlaid by the flags. */
 export function effectiveConfig(opts: RunOptions): LoadedConfig {
   const config = loadConfig(opts.configPath);
-  config.plugins ??= DEFAULT_PLUGINS;
+  // With routes, redaction is added per route (host/routing/redaction.ts) so each route's own masking policy applies.
+  config.plugins ??= config.routes ? { chain: [] } : DEFAULT_PLUGINS;
   if (opts.hooks) config.hooks = opts.hooks;
   if (opts.flushIntervalMs !== undefined) config.flushInterval = opts.flushIntervalMs;
   if (opts.argsCap !== undefined) config.argsCap = opts.argsCap;
-  if (opts.output) config.sinks = [...config.sinks, { type: 'file', path: opts.output, maxFileSizeMB: 100, maxFiles: 5 }];
+  if (opts.output) {
+    config.sinks = [...config.sinks, { type: 'file', path: opts.output, maxFileSizeMB: 100, maxFiles: 5 }];
+    // With routes, --output receives the default route's records (the records no tenant route matched).
+    const name = `file-${config.sinks.length - 1}`;
+    if (config.routes) config.routes = { ...config.routes, default: { chain: config.routes.default?.chain ?? [], sinks: [...(config.routes.default?.sinks ?? []), name] } };
+  }
   return config;
 }
 

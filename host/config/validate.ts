@@ -4,7 +4,7 @@
  * DEFAULT_CONFIG key by key.
  */
 import { ALIASES, suggest } from './aliases.js';
-import { EXTENSIONS, type ExtensionValues } from './extensions.js';
+import { CROSS_CHECKS, EXTENSIONS, type ExtensionValues } from './extensions.js';
 import { INVALID, isMapping } from './fields.js';
 import { ConfigError, describe, type ConfigProblem } from './problems.js';
 import { SCHEMA, SETTING_KEYS } from './schema.js';
@@ -48,6 +48,7 @@ export function checkConfig(raw: unknown): CheckResult {
     const checked = check(value, [key], problems);
     if (checked !== INVALID) out[name] = checked;
   }
+  if (problems.length === 0) for (const check of CROSS_CHECKS) check(out, problems);
   return { config: problems.length === 0 ? out : undefined, problems };
 }
 

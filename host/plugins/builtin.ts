@@ -6,15 +6,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ERRORS, ProcflowError } from '../errors.js';
-import { PROJECT_ROOT } from '../paths.js';
+import { BUILTIN_ALIASES, BUILTIN_DIR } from './builtin-names.js';
 import { buildPlugin } from './build.js';
 import type { BuiltinResolver } from './loader.js';
 
-/** Where the built-in plugins' sources live. */
-export const BUILTIN_DIR = join(PROJECT_ROOT, 'plugins', 'builtin');
-
-/** Old names of built-ins, still accepted: `json-lines` was calico-json's first name. */
-export const BUILTIN_ALIASES: Readonly<Record<string, string>> = { 'json-lines': 'calico-json' };
+export { BUILTIN_ALIASES, BUILTIN_DIR } from './builtin-names.js';
 
 /** Resolves `builtin:NAME` to the built component's path, building it if needed. */
 export const resolveBuiltin: BuiltinResolver = async (name) => {

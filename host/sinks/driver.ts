@@ -69,7 +69,20 @@ export class SinkDriver implements Sink {
     if (this.closing) throw new ProcflowError(ERRORS.SPOOL_CLOSED, { dir: this.name });
     if (records.length === 0) return;
     this.m.received += records.length;
-    const items = records.map((r): SinkItem => ({ id: r.id, data: this.service.encode(r) }));
+    await this.accept(records.map((r): SinkItem => ({ id: r.id, data: this.service.encode(r) })));
+  }
+
+  async writeItems(records: readonly FlowRecord[], items: readonly Uint8Array[], contentType: string): Promise<void> {
+    if (this.closing) throw new ProcflowError(ERRORS.SPOOL_CLOSED, { dir: this.name });
+    if (records.length === 0) return;
+    // Framed before counting: a type the destination cannot carry refuses the whole batch, received stays exact.
+    const framed = records.map((r, i): SinkItem => ({ id: r.id, data: this.service.frame(items[i]!, r, contentType) }));
+    this.m.received += records.length;
+    await this.accept(framed);
+  }
+
+  /** Spools the encoded items (network sinks) or delivers them at once. */
+  private async accept(items: SinkItem[]): Promise<void> {
     if (this.opts.spool) {
       await this.opts.spool.append(items);
       this.reportDrops();

@@ -44,12 +44,26 @@ export class SinkSendError extends Error {
   }
 }
 
+/** A formatter's item type the destination cannot carry (the router reports it as PROCFLOW_E_SINK_FORMAT). */
+export class SinkFormatError extends Error {
+  constructor(readonly sink: string, readonly contentType: string, reason: string) {
+    super(reason);
+    this.name = 'SinkFormatError';
+  }
+}
+
 /** The destination side of a sink: what each sink type implements. */
 export interface SinkService {
   /** A short name for logs and stats, e.g. `elasticsearch:https://es:9200`. */
   readonly name: string;
   /** Encodes one record into this destination's item bytes. Pure and deterministic (a resend is identical). */
   encode(record: FlowRecord): Buffer;
+  /**
+   * Frames one item a route's formatter already encoded (`contentType`, for
+   * `record`) into this destination's item bytes. Throws SinkFormatError when
+   * the destination cannot carry that type (elasticsearch: JSON only).
+   */
+  frame(item: Uint8Array, record: FlowRecord, contentType: string): Buffer;
   /** Delivers a batch; resolves once the destination confirmed it. Throws SinkSendError when it could not. */
   send(items: readonly SinkItem[]): Promise<DeliveryReport>;
   /** Releases connections and files. */
@@ -94,6 +108,11 @@ export interface Sink {
    * spool is full under the `block` policy (backpressure on the pipeline).
    */
   write(records: readonly FlowRecord[]): Promise<void>;
+  /**
+   * Like write, for records a formatter already encoded: `items[i]` is
+   * `records[i]`'s item, of `contentType`; the sink only frames each one.
+   */
+  writeItems(records: readonly FlowRecord[], items: readonly Uint8Array[], contentType: string): Promise<void>;
   /** Current counters. */
   metrics(): SinkMetrics;
   /** Flushes within the sink's flush timeout, then releases the destination; says what remained. */

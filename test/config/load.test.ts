@@ -106,7 +106,7 @@ describe('loadConfig', () => {
     expect(problemsOf('bad-sinks.yaml')).toEqual([
       '3: sinks[1].path: missing; a file sink needs the path of its log file',
       '4: sinks[1].maxFiles: found "five" (a string); expected an integer from 1 to 1000',
-      '5: sinks[1].maxSize: unknown setting; allowed here: type, path, maxFileSizeMB, maxFiles',
+      '5: sinks[1].maxSize: unknown setting; allowed here: type, name, path, maxFileSizeMB, maxFiles',
       '6: sinks[2].type: found "kafka" (a string); expected one of file, stdout, elasticsearch, fluent-forward, http, syslog',
       '7: sinks[3]: found "just-a-string" (a string); expected a mapping such as {type: file, path: /var/log/procflow/flows.log} or {type: stdout}',
     ]);

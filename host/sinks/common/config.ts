@@ -80,7 +80,7 @@ export function checkCommon(v: Record<string, unknown>, path: FieldPath, problem
   const before = problems.length;
   const spool = checkSpool(v.spool, [...path, 'spool'], problems);
   const out = {
-    name: field(v, 'name', path, problems, nameChecker, undefined),
+    name: field(v, 'name', path, problems, sinkNameChecker, undefined),
     batchMaxRecords: field(v, 'batchMaxRecords', path, problems, int(1, 100_000), COMMON_DEFAULTS.batchMaxRecords),
     batchMaxKB: field(v, 'batchMaxKB', path, problems, int(1, 1_000_000), COMMON_DEFAULTS.batchMaxKB),
     retryInitial: field(v, 'retryInitial', path, problems, duration(1, 3_600_000), COMMON_DEFAULTS.retryInitial),
@@ -92,7 +92,8 @@ export function checkCommon(v: Record<string, unknown>, path: FieldPath, problem
   return problems.length === before ? (out as NetworkSinkCommon) : INVALID;
 }
 
-const nameChecker: Checker<string> = (v, path, problems) => {
+/** A sink `name`: names its spool directory and is how `routes:` refers to the sink. */
+export const sinkNameChecker: Checker<string> = (v, path, problems) => {
   if (typeof v === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(v)) return v;
   problems.push({ path, message: `found ${describe(v)}; expected a name of 1 to 64 letters, digits, '.', '_' or '-' (it names the spool directory)` });
   return INVALID;

@@ -9,6 +9,8 @@
 import type { FlowRecord } from '../../flows/record.js';
 import { flowLogJson } from '../common/flow-log-json.js';
 
+const NEWLINE = Buffer.from('\n');
+
 /** Index name for a record ending at `endTime` (unix seconds): %Y, %m, %d from its UTC date. */
 export function indexName(pattern: string, endTime: number): string {
   const d = new Date(endTime * 1000);
@@ -24,11 +26,21 @@ export class BulkEncoder {
   constructor(private readonly pattern: string) {}
 
   encode(record: FlowRecord): Buffer {
+    return Buffer.from(`${this.action(record)}${flowLogJson(record)}\n`);
+  }
+
+  /** The action line for `record`, then `doc` (a formatter's JSON document) as the source. */
+  frame(record: FlowRecord, doc: Uint8Array): Buffer {
+    return Buffer.concat([Buffer.from(this.action(record)), doc, NEWLINE]);
+  }
+
+  /** `{"index":{"_index":…,"_id":…}}` and its newline. */
+  private action(record: FlowRecord): string {
     const day = Math.floor(record.end_time / 86_400);
     if (day !== this.day) {
       this.day = day;
       this.prefix = `{"index":{"_index":${JSON.stringify(indexName(this.pattern, record.end_time))},"_id":`;
     }
-    return Buffer.from(`${this.prefix}${JSON.stringify(record.id)}}}\n${flowLogJson(record)}\n`);
+    return `${this.prefix}${JSON.stringify(record.id)}}}\n`;
   }
 }

@@ -9,8 +9,9 @@
 import type { Pool } from 'undici';
 import { ERRORS, ProcflowError } from '../../errors.js';
 import type { FlowRecord } from '../../flows/record.js';
+import { isJsonContentType } from '../common/items.js';
 import { keepAlivePool } from '../common/pool.js';
-import { DELIVERED, SinkSendError, type DeliveryReport, type RejectedItem, type SinkItem, type SinkService } from '../sink.js';
+import { DELIVERED, SinkFormatError, SinkSendError, type DeliveryReport, type RejectedItem, type SinkItem, type SinkService } from '../sink.js';
 import type { ElasticsearchSinkConfig } from './config.js';
 import { BulkEncoder } from './encoder.js';
 
@@ -54,6 +55,12 @@ export class ElasticsearchService implements SinkService {
 
   encode(record: FlowRecord): Buffer {
     return this.encoder.encode(record);
+  }
+
+  /** A JSON item becomes the document of an `index` action with `_id` = the record id; other types are refused. */
+  frame(item: Uint8Array, record: FlowRecord, contentType: string): Buffer {
+    if (!isJsonContentType(contentType)) throw new SinkFormatError(this.name, contentType, 'Elasticsearch indexes JSON documents');
+    return this.encoder.frame(record, item);
   }
 
   async send(items: readonly SinkItem[]): Promise<DeliveryReport> {

@@ -11,6 +11,7 @@ import type { FlowRecord } from '../../flows/record.js';
 import { DELIVERED, type DeliveryReport, type SinkItem, type SinkService } from '../sink.js';
 import type { FileSinkConfig } from './config.js';
 import { encodeFlowLogLine } from './encoder.js';
+import { line } from '../common/items.js';
 
 /** Writes items (flows.log lines) to a rotated file. */
 export class FileService implements SinkService {
@@ -33,6 +34,11 @@ export class FileService implements SinkService {
 
   encode(record: FlowRecord): Buffer {
     return encodeFlowLogLine(record);
+  }
+
+  /** A formatter's item, one per line. */
+  frame(item: Uint8Array): Buffer {
+    return line(item);
   }
 
   async send(items: readonly SinkItem[]): Promise<DeliveryReport> {

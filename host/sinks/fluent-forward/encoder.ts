@@ -9,6 +9,7 @@ import { Packr } from 'msgpackr';
 import { gzipSync } from 'node:zlib';
 import type { FlowRecord } from '../../flows/record.js';
 import { flowLogObject } from '../common/flow-log-json.js';
+import { itemMap } from '../common/items.js';
 
 /** Plain msgpack (maps, str, bin): no msgpackr record extension, which fluentd would not understand. */
 export const packr = new Packr({ useRecords: false, variableMapSize: true, encodeUndefinedAsNil: true });
@@ -16,6 +17,11 @@ export const packr = new Packr({ useRecords: false, variableMapSize: true, encod
 /** One event entry for a record. */
 export function encodeEntry(record: FlowRecord): Buffer {
   return packr.pack([record.end_time, flowLogObject(record)]);
+}
+
+/** One event entry for a formatter's item: `[end_time, map]`, the map decoded from a JSON object item, else `{message: item}`. */
+export function encodeItemEntry(record: FlowRecord, item: Uint8Array, contentType: string): Buffer {
+  return packr.pack([record.end_time, itemMap(item, contentType)]);
 }
 
 /** A PackedForward (or CompressedPackedForward) message carrying `entries` with ack id `chunk`. */

@@ -14,7 +14,7 @@ import type { FlowRecord } from '../../flows/record.js';
 import { tlsOptions } from '../common/config.js';
 import { DELIVERED, SinkSendError, type DeliveryReport, type SinkItem, type SinkService } from '../sink.js';
 import type { FluentForwardSinkConfig } from './config.js';
-import { encodeEntry, packedForward, packr } from './encoder.js';
+import { encodeEntry, encodeItemEntry, packedForward, packr } from './encoder.js';
 import { ClientHandshake } from './handshake.js';
 import { MessageReader } from './reader.js';
 
@@ -39,6 +39,11 @@ export class FluentForwardService implements SinkService {
 
   encode(record: FlowRecord): Buffer {
     return encodeEntry(record);
+  }
+
+  /** A formatter's item as an event `[end_time, map]` (a JSON object item is the map; anything else is `{message}`). */
+  frame(item: Uint8Array, record: FlowRecord, contentType: string): Buffer {
+    return encodeItemEntry(record, item, contentType);
   }
 
   async send(items: readonly SinkItem[]): Promise<DeliveryReport> {

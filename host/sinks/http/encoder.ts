@@ -4,6 +4,7 @@
  */
 import type { FlowRecord } from '../../flows/record.js';
 import { flowLogJson, flowLogObject } from '../common/flow-log-json.js';
+import { itemMap, line } from '../common/items.js';
 import { packr } from '../fluent-forward/encoder.js';
 
 /** One NDJSON line: the flows.log document plus the record id. */
@@ -14,6 +15,11 @@ export function encodeNdjson(record: FlowRecord): Buffer {
 /** One msgpack map: the flows.log document plus the record id. */
 export function encodeMsgpack(record: FlowRecord): Buffer {
   return packr.pack(flowLogObject(record));
+}
+
+/** A formatter's item: a line of the NDJSON body, or a msgpack map (decoded from a JSON object item, else `{message}`). */
+export function frameItem(format: 'ndjson' | 'msgpack', item: Uint8Array, contentType: string): Buffer {
+  return format === 'ndjson' ? line(item) : packr.pack(itemMap(item, contentType));
 }
 
 /** The body of a batch: items concatenated (NDJSON), or a msgpack array of them. */

@@ -12,7 +12,7 @@ import type { FlowRecord } from '../../flows/record.js';
 import { keepAlivePool } from '../common/pool.js';
 import { DELIVERED, SinkSendError, type DeliveryReport, type SinkItem, type SinkService } from '../sink.js';
 import type { HttpSinkConfig } from './config.js';
-import { body, encodeMsgpack, encodeNdjson } from './encoder.js';
+import { body, encodeMsgpack, encodeNdjson, frameItem } from './encoder.js';
 
 const gzip = promisify(gzipCb);
 
@@ -38,6 +38,11 @@ export class HttpService implements SinkService {
 
   encode(record: FlowRecord): Buffer {
     return this.config.format === 'ndjson' ? encodeNdjson(record) : encodeMsgpack(record);
+  }
+
+  /** A formatter's item as one NDJSON line or one msgpack map of the body (see frameItem). */
+  frame(item: Uint8Array, _record: FlowRecord, contentType: string): Buffer {
+    return frameItem(this.config.format, item, contentType);
   }
 
   async send(items: readonly SinkItem[]): Promise<DeliveryReport> {

@@ -1,5 +1,6 @@
 /** The stdout sink's service: flows.log lines on standard output. */
 import type { FlowRecord } from '../../flows/record.js';
+import { line } from '../common/items.js';
 import { encodeFlowLogLine } from '../file/encoder.js';
 import { DELIVERED, type DeliveryReport, type SinkItem, type SinkService } from '../sink.js';
 
@@ -11,6 +12,11 @@ export class StdoutService implements SinkService {
 
   encode(record: FlowRecord): Buffer {
     return encodeFlowLogLine(record);
+  }
+
+  /** A formatter's item, one per line. */
+  frame(item: Uint8Array): Buffer {
+    return line(item);
   }
 
   async send(items: readonly SinkItem[]): Promise<DeliveryReport> {

@@ -8,6 +8,7 @@
  */
 import type { FlowRecord } from '../../flows/record.js';
 import { flowLogJson } from '../common/flow-log-json.js';
+import { itemText } from '../common/items.js';
 import { FACILITIES, SEVERITIES, type SyslogSinkConfig } from './config.js';
 
 const BOM = '\uFEFF';
@@ -56,15 +57,23 @@ export class SyslogEncoder {
     this.fixed = `${headerField(c.hostname, 255)} ${headerField(c.appName, 48)} ${process.pid} flow`;
   }
 
-  /** The message without framing. */
-  message(r: FlowRecord): string {
+  /** The message without framing; MSG is `body` when given (a formatter's item), else the configured format. */
+  message(r: FlowRecord, body?: string): string {
     const ts = new Date(r.end_time * 1000).toISOString();
-    const msg = this.c.format === 'json' ? flowLogJson(r, `,"id":${JSON.stringify(r.id)}`) : cef(r);
+    const msg = body ?? (this.c.format === 'json' ? flowLogJson(r, `,"id":${JSON.stringify(r.id)}`) : cef(r));
     return `<${this.pri}>1 ${ts} ${this.fixed} [procflow@32473 id="${sdValue(r.id)}"] ${BOM}${msg}`;
   }
 
   encode(r: FlowRecord): Buffer {
-    const msg = Buffer.from(this.message(r));
+    return this.framed(Buffer.from(this.message(r)));
+  }
+
+  /** A formatter's item (e.g. a CEF event) as the MSG of the record's message. */
+  encodeItem(r: FlowRecord, item: Uint8Array): Buffer {
+    return this.framed(Buffer.from(this.message(r, itemText(item))));
+  }
+
+  private framed(msg: Buffer): Buffer {
     return this.c.transport === 'udp' ? msg : Buffer.concat([Buffer.from(`${msg.length} `), msg]);
   }
 }

@@ -31,6 +31,11 @@ export class SyslogService implements SinkService {
     return this.encoder.encode(record);
   }
 
+  /** A formatter's item as the message's MSG (header and record id as for every message). */
+  frame(item: Uint8Array, record: FlowRecord): Buffer {
+    return this.encoder.encodeItem(record, item);
+  }
+
   async send(items: readonly SinkItem[]): Promise<DeliveryReport> {
     if (this.config.transport === 'udp') return this.sendUdp(items);
     const sock = await this.connection();
