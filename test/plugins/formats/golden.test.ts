@@ -5,6 +5,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { resolveBuiltin } from '../../../host/plugins/builtin.js';
+import { plugin } from '../helpers.js';
 import { FORMAT_FIXTURES, runFormat } from './fixtures.js';
 
 const FORMATS: { name: string; contentType: string; ext: string }[] = [
@@ -30,6 +32,8 @@ describe('built-in formats match their golden files', () => {
       if (process.env.PROCFLOW_UPDATE_GOLDEN === '1') writeFileSync(file, text);
       expect(existsSync(file), `${file.pathname} missing: run with PROCFLOW_UPDATE_GOLDEN=1 and review it`).toBe(true);
       expect(text).toBe(readFileSync(file, 'utf8'));
+      // Registered: `path: builtin:NAME` in a chain resolves to this same component.
+      expect(await resolveBuiltin(f.name)).toBe((await plugin(`builtin/${f.name}`)).wasm);
     });
   }
 });
