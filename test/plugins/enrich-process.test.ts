@@ -83,6 +83,23 @@ describe('builtin:enrich-process', () => {
     expect(out.flows.map((f) => f.process_name)).toEqual(ids.map(() => '/usr/bin/psql')); // other fields untouched
   });
 
+  it('(SDK) decodes every field of option<process> and of each list<process> element, cgroup and uid included', async () => {
+    const byPid = new Map<number, ProcessInfo>([
+      [30, { pid: 30, ppid: 20, name: '/usr/bin/curl', args: ['-s', 'http://x'], cgroup: `/docker/${B}`, uid: 1000 }],
+      [20, { pid: 20, ppid: 10, name: '/bin/bash', args: [], cgroup: '/user.slice/session-2.scope', uid: 1001 }],
+      [10, { pid: 10, ppid: 0, name: '/usr/sbin/sshd', args: ['-D'], uid: 0 }],
+    ]);
+    chain = await PluginChain.create(
+      { cacheDir: CACHE_DIR, chain: [await entry('fixtures/as-lookups')] },
+      { log: testLog, lookup: { get: (pid) => byPid.get(pid) } },
+    );
+    const out = await chain.process([flow(0, { process_id: '30' }), flow(1, { process_id: '77' })]);
+    const r = out.flows.map((f) => f as unknown as Record<string, string>);
+    expect(r[0].lookup_chain).toBe(`30,20,/usr/bin/curl,-s http://x,/docker/${B},1000;20,10,/bin/bash,,/user.slice/session-2.scope,1001;10,0,/usr/sbin/sshd,-D,,0`);
+    expect(r[0].lookup_one).toBe(`/usr/bin/curl,/docker/${B},1000`);
+    expect([r[1].lookup_chain, r[1].lookup_one]).toEqual(['', 'none']);
+  });
+
   it('gets no lookups when its entry says lookups: false, and says so with `-`', async () => {
     const c = await open([{ pid: 42, ppid: 1, name: '/usr/bin/psql', args: [], cgroup: `/docker/${B}` }], false);
     const out = await c.process([flow(0, { process_id: '42' })]);
