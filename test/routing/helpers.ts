@@ -1,0 +1,42 @@
+/** Routing tests: a validated config built into the real routing stage (real plugin chains, real sinks). */
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateConfig } from '../../host/config/load.js';
+import { resolveBuiltin } from '../../host/plugins/builtin.js';
+import { PluginChain } from '../../host/plugins/chain.js';
+import { buildRouting, type Routing } from '../../host/routing/setup.js';
+import { createSink } from '../../host/sinks/index.js';
+import { testLog } from '../helpers/logger.js';
+import { CACHE_DIR } from '../plugins/helpers.js';
+
+/** A fresh temporary directory. */
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'procflow-routing-'));
+}
+
+/**
+ * Validates `raw` like a config file and builds its routing stage; `dataDir`
+ * holds spools. `redactionOff` sets `plugins.defaultRedaction: false` on the
+ * validated config (the operator's explicit switch).
+ */
+export async function startRouting(raw: Record<string, unknown>, dataDir: string, redactionOff = false): Promise<Routing> {
+  const config = validateConfig({ dataDir, ...raw });
+  const plugins = { chain: [], ...config.plugins, cacheDir: CACHE_DIR, ...(redactionOff ? { defaultRedaction: false } : {}) };
+  return buildRouting({ ...config, plugins }, {
+    chain: (cfg) => PluginChain.create(cfg, { log: testLog, resolveBuiltin }),
+    sink: (cfg, i) => createSink(cfg, i, { dataDir, log: testLog }),
+  }, testLog);
+}
+
+/** Closes the sinks and chains of a routing stage. */
+export async function stopRouting(r: Routing | undefined): Promise<void> {
+  if (!r) return;
+  await Promise.all(r.sinks.map((s) => s.close()));
+  await Promise.all(r.chains.map((c) => c.close()));
+}
+
+/** The non-empty lines of a file ([] when it does not exist). */
+export function lines(path: string): string[] {
+  return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l !== '') : [];
+}
