@@ -7,7 +7,7 @@
  * input (sources, SDK, WIT, toolchain versions), so a rebuild is a lookup.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { ERRORS, ProcflowError } from '../errors.js';
 import { PROJECT_ROOT } from '../paths.js';
@@ -165,32 +165,35 @@ async function buildAs(dir: string, m: PluginManifest): Promise<Uint8Array> {
     throw buildError(dir, 'the AssemblyScript compiler is not installed', 'Install it: npm install --save-dev assemblyscript@0.28.20.');
   });
   const { componentEmbed, componentNew } = await import('@bytecodealliance/jco');
-  const work = join(dir, 'build', '.work');
-  rmSync(work, { recursive: true, force: true });
-  mkdirSync(join(work, 'pkgs'), { recursive: true });
-  // Package resolution: `import … from "procflow-plugin-sdk"` finds the SDK through --path.
-  symlinkSync(SDK_AS_DIR, join(work, 'pkgs', 'procflow-plugin-sdk'), 'dir');
-  const entryFile = m.entry ?? 'assembly/index.ts';
-  if (!existsSync(join(dir, entryFile))) throw buildError(dir, `${entryFile} not found`, 'Set "entry" in plugin.json to the file with your function.');
-  const userImport = relative(work, join(dir, entryFile)).replace(/\.ts$/, '');
-  const entry = join(work, 'entry.ts');
-  writeFileSync(entry, AS_ENTRY[m.world](userImport.startsWith('.') ? userImport : `./${userImport}`, m.contentType ?? 'application/json'));
-  const out = join(work, 'core.wasm');
-  const stderr: string[] = [];
-  const { error } = await asc.main([entry, '-o', out, '--runtime', 'stub', '--use', 'abort=', '-O3', '--noAssert', '--path', join(work, 'pkgs')], {
-    stderr: { write: (s: string | Uint8Array) => { stderr.push(typeof s === 'string' ? s : Buffer.from(s).toString()); return true; } } as never,
-    stdout: { write: () => true } as never,
-  });
-  if (error) throw buildError(dir, `asc: ${stderr.join('').trim() || error.message}`, 'Fix the compile errors above (AssemblyScript is a subset of TypeScript: no closures, no union types except with null).');
-  let core: Uint8Array = readFileSync(out);
-  core = renameExports(core, { batch_encoding: 'batch-encoding', content_type: 'content-type', cabi_post_content_type: 'cabi_post_content-type' });
+  // A work dir per build: concurrent builds of one plugin (test workers, tools) must not share it.
+  mkdirSync(join(dir, 'build'), { recursive: true });
+  const work = mkdtempSync(join(dir, 'build', '.work-'));
   try {
-    const embedded = await componentEmbed({ binary: core, witSource: witSource(dir, m), world: m.embedWorld ?? m.world, stringEncoding: 'utf8' });
-    const component = await componentNew(embedded);
+    mkdirSync(join(work, 'pkgs'), { recursive: true });
+    // Package resolution: `import … from "procflow-plugin-sdk"` finds the SDK through --path.
+    symlinkSync(SDK_AS_DIR, join(work, 'pkgs', 'procflow-plugin-sdk'), 'dir');
+    const entryFile = m.entry ?? 'assembly/index.ts';
+    if (!existsSync(join(dir, entryFile))) throw buildError(dir, `${entryFile} not found`, 'Set "entry" in plugin.json to the file with your function.');
+    const userImport = relative(work, join(dir, entryFile)).replace(/\.ts$/, '');
+    const entry = join(work, 'entry.ts');
+    writeFileSync(entry, AS_ENTRY[m.world](userImport.startsWith('.') ? userImport : `./${userImport}`, m.contentType ?? 'application/json'));
+    const out = join(work, 'core.wasm');
+    const stderr: string[] = [];
+    const { error } = await asc.main([entry, '-o', out, '--runtime', 'stub', '--use', 'abort=', '-O3', '--noAssert', '--path', join(work, 'pkgs')], {
+      stderr: { write: (s: string | Uint8Array) => { stderr.push(typeof s === 'string' ? s : Buffer.from(s).toString()); return true; } } as never,
+      stdout: { write: () => true } as never,
+    });
+    if (error) throw buildError(dir, `asc: ${stderr.join('').trim() || error.message}`, 'Fix the compile errors above (AssemblyScript is a subset of TypeScript: no closures, no union types except with null).');
+    let core: Uint8Array = readFileSync(out);
+    core = renameExports(core, { batch_encoding: 'batch-encoding', content_type: 'content-type', cabi_post_content_type: 'cabi_post_content-type' });
+    try {
+      const embedded = await componentEmbed({ binary: core, witSource: witSource(dir, m), world: m.embedWorld ?? m.world, stringEncoding: 'utf8' });
+      return await componentNew(embedded);
+    } catch (err) {
+      throw buildError(dir, `wrapping into a component: ${err instanceof Error ? err.message : String(err)}`, 'The exports must match the world; check plugin.json "world" and the function name (enrich, redact or format).');
+    }
+  } finally {
     rmSync(work, { recursive: true, force: true });
-    return component;
-  } catch (err) {
-    throw buildError(dir, `wrapping into a component: ${err instanceof Error ? err.message : String(err)}`, 'The exports must match the world; check plugin.json "world" and the function name (enrich, redact or format).');
   }
 }
 
