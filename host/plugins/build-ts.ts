@@ -4,7 +4,7 @@
  * to the stage's exports, and componentize-js builds the component with every
  * WASI feature disabled (no stdio, clocks, randomness, http: zero WASI imports).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { ERRORS, ProcflowError } from '../errors.js';
 import type { PluginManifest } from './build.js';
@@ -49,41 +49,49 @@ export async function buildTsComponent(dir: string, m: PluginManifest, wit: stri
   const entryFile = m.entry ?? 'src/index.ts';
   const srcRoot = dirname(join(dir, entryFile));
   if (!existsSync(join(dir, entryFile))) throw fail(`${entryFile} not found`, 'Set "entry" in plugin.json to the file with your function.');
-  const work = join(dir, 'build', '.work-ts');
-  rmSync(work, { recursive: true, force: true });
-  const compile = (file: string, out: string, rewriteSdk: boolean) => {
-    const res = ts.transpileModule(readFileSync(file, 'utf8'), {
-      fileName: file,
-      reportDiagnostics: true,
-      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022, verbatimModuleSyntax: false },
-    });
-    const errs = (res.diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error);
-    if (errs.length) throw fail(`${relative(dir, file)}: ${ts.flattenDiagnosticMessageText(errs[0].messageText, ' ')}`, 'Fix the syntax error.');
-    let js = res.outputText;
-    if (rewriteSdk) {
-      let rel = relative(dirname(out), join(work, 'sdk.js'));
-      if (!rel.startsWith('.')) rel = `./${rel}`;
-      js = js.replace(/(from\s*|import\s*\(\s*)(['"])procflow-plugin-sdk\2/g, `$1"${rel}"`);
-    }
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, js);
-  };
-  compile(join(SDK_TS_DIR, 'index.ts'), join(work, 'sdk.js'), false);
-  for (const f of tsFiles(srcRoot)) compile(f, join(work, 'src', relative(srcRoot, f)).replace(/\.ts$/, '.js'), true);
-  const userJs = `./src/${relative(srcRoot, join(dir, entryFile)).replace(/\.ts$/, '.js')}`;
-  writeFileSync(join(work, 'entry.js'), ENTRY[m.world](userJs, './sdk.js', m.contentType ?? 'application/json'));
-  // componentize-js may rewrite the WIT it is given: hand it a private copy.
-  writeFileSync(join(work, 'plugin.wit'), wit);
+  // A work dir per build: concurrent builds of one plugin must not share it.
+  mkdirSync(join(dir, 'build'), { recursive: true });
+  const work = mkdtempSync(join(dir, 'build', '.work-ts-'));
   try {
-    const { component } = await componentize({
-      sourcePath: join(work, 'entry.js'),
-      witPath: join(work, 'plugin.wit'),
-      worldName: m.embedWorld ?? m.world,
-      disableFeatures: ['stdio', 'random', 'clocks', 'http', 'fetch-event'],
-    });
+    return await componentizeIn(work);
+  } finally {
     rmSync(work, { recursive: true, force: true });
-    return component;
-  } catch (err) {
-    throw fail(`componentize-js: ${err instanceof Error ? err.message : String(err)}`, 'Check that the file exports the stage function (enrich, redact or format) and uses no Node or WASI APIs.');
+  }
+
+  async function componentizeIn(work: string): Promise<Uint8Array> {
+    const compile = (file: string, out: string, rewriteSdk: boolean) => {
+      const res = ts.transpileModule(readFileSync(file, 'utf8'), {
+        fileName: file,
+        reportDiagnostics: true,
+        compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022, verbatimModuleSyntax: false },
+      });
+      const errs = (res.diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error);
+      if (errs.length) throw fail(`${relative(dir, file)}: ${ts.flattenDiagnosticMessageText(errs[0].messageText, ' ')}`, 'Fix the syntax error.');
+      let js = res.outputText;
+      if (rewriteSdk) {
+        let rel = relative(dirname(out), join(work, 'sdk.js'));
+        if (!rel.startsWith('.')) rel = `./${rel}`;
+        js = js.replace(/(from\s*|import\s*\(\s*)(['"])procflow-plugin-sdk\2/g, `$1"${rel}"`);
+      }
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileSync(out, js);
+    };
+    compile(join(SDK_TS_DIR, 'index.ts'), join(work, 'sdk.js'), false);
+    for (const f of tsFiles(srcRoot)) compile(f, join(work, 'src', relative(srcRoot, f)).replace(/\.ts$/, '.js'), true);
+    const userJs = `./src/${relative(srcRoot, join(dir, entryFile)).replace(/\.ts$/, '.js')}`;
+    writeFileSync(join(work, 'entry.js'), ENTRY[m.world](userJs, './sdk.js', m.contentType ?? 'application/json'));
+    // componentize-js may rewrite the WIT it is given: hand it a private copy.
+    writeFileSync(join(work, 'plugin.wit'), wit);
+    try {
+      const { component } = await componentize({
+        sourcePath: join(work, 'entry.js'),
+        witPath: join(work, 'plugin.wit'),
+        worldName: m.embedWorld ?? m.world,
+        disableFeatures: ['stdio', 'random', 'clocks', 'http', 'fetch-event'],
+      });
+      return component;
+    } catch (err) {
+      throw fail(`componentize-js: ${err instanceof Error ? err.message : String(err)}`, 'Check that the file exports the stage function (enrich, redact or format) and uses no Node or WASI APIs.');
+    }
   }
 }
