@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ERRORS, ProcflowError, type ErrorSpec } from '../errors.js';
 import type { FlowRecord } from '../flows/record.js';
-import { builtinJsonItem, decodeBatch, encodeBatch } from './codec.js';
+import { BatchEncoder, builtinJsonItem, decodeBatch } from './codec.js';
 import { PLUGIN_DEFAULTS, type PluginEntry, type PluginsConfig } from './config.js';
 import { loadPlugin, type BuiltinResolver, type LoadedPlugin } from './loader.js';
 import { applyEnrichment, applyRedaction, MalformedOutput, maskArgs, splitItems } from './policy.js';
@@ -120,6 +120,8 @@ export class PluginChain {
   private gen: Generation;
   private readonly counters = new Map<string, StageCounters>();
   private readonly keyNames = new Map<string, string>();
+  /** Idle batch encoders (one per batch in flight: batches of different tenants may interleave). */
+  private readonly encoders: BatchEncoder[] = [];
 
   private constructor(
     private readonly pool: PluginPool,
@@ -236,6 +238,16 @@ export class PluginChain {
   }
 
   private async runBatch(gen: Generation, flows: FlowRecord[], tenant: string | undefined): Promise<ChainResult> {
+    const encoder = this.encoders.pop() ?? new BatchEncoder();
+    try {
+      return await this.runStages(gen, encoder, flows, tenant);
+    } finally {
+      encoder.reset();
+      this.encoders.push(encoder);
+    }
+  }
+
+  private async runStages(gen: Generation, encoder: BatchEncoder, flows: FlowRecord[], tenant: string | undefined): Promise<ChainResult> {
     let current = flows;
     let dropped = 0;
     for (const st of gen.stages) {
@@ -245,7 +257,7 @@ export class PluginChain {
       c.flowsIn += current.length;
       if (current.length === 0) continue;
       const ctx = (st.entry.lookups ?? st.entry.stage === 'enricher') && this.opts.lookup ? this.lookupContext(current) : undefined;
-      const res = await this.pool.call(inst.key, STAGE_FN[st.entry.stage], encodeBatch(current, inst.info.encoding), st.entry.timeoutMs ?? PLUGIN_DEFAULTS.timeoutMs, ctx);
+      const res = await this.pool.call(inst.key, STAGE_FN[st.entry.stage], encoder.encode(current, inst.info.encoding), st.entry.timeoutMs ?? PLUGIN_DEFAULTS.timeoutMs, ctx);
       let failure: { kind: FailureKind; message: string } | undefined;
       if (res.ok) {
         try {

@@ -2,24 +2,59 @@
  * Batch encoding on the host side (wit/plugin-0.1.0/ENCODING.md): an array of
  * flow maps with the flow log field names, as MessagePack or JSON.
  */
-import { Packr, Unpackr } from 'msgpackr';
+import { Unpackr } from 'msgpackr';
 import type { FlowRecord } from '../flows/record.js';
+import { MsgpackWriter } from './msgpack-writer.js';
 
-// Plain maps only: no msgpackr record extension, which other decoders do not know.
-const packr = new Packr({ useRecords: false, encodeUndefinedAsNil: false });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
 /** A batch encoding a plugin declared. */
 export type Encoding = 'msgpack' | 'json';
 
+/**
+ * Encodes the batches of one chain run. It remembers where each flow's bytes
+ * lie in the last MessagePack batch it wrote, so the next stage's batch copies
+ * the flows a stage left unchanged (same object: stages never mutate flows,
+ * they return new objects for what they change) instead of encoding them again.
+ */
+export class BatchEncoder {
+  private readonly writers = [new MsgpackWriter(1 << 20), new MsgpackWriter(1 << 20)];
+  private turn = 0;
+  private prev: { flows: readonly unknown[]; buf: Buffer; starts: Uint32Array } | undefined;
+
+  /** Encodes flows into a buffer of its own (safe to transfer to a worker). */
+  encode(flows: readonly unknown[], encoding: Encoding): Uint8Array {
+    if (encoding === 'json') {
+      const b = Buffer.from(JSON.stringify(flows), 'utf8');
+      return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : new Uint8Array(b);
+    }
+    this.turn ^= 1;
+    const w = this.writers[this.turn];
+    const n = flows.length;
+    const prev = this.prev !== undefined && this.prev.flows.length === n ? this.prev : undefined;
+    const starts = new Uint32Array(n + 1);
+    w.pos = 0;
+    w.arrayHeader(n);
+    for (let i = 0; i < n; i++) {
+      starts[i] = w.pos;
+      const f = flows[i];
+      if (prev !== undefined && prev.flows[i] === f) w.raw(prev.buf, prev.starts[i], prev.starts[i + 1]);
+      else w.value(f);
+    }
+    starts[n] = w.pos;
+    this.prev = { flows, buf: w.buf, starts };
+    return w.take();
+  }
+
+  /** Forgets the last batch (before reuse for another). */
+  reset(): void {
+    this.prev = undefined;
+  }
+}
+
 /** Encodes flows into a buffer of its own (safe to transfer to a worker). */
 export function encodeBatch(flows: readonly unknown[], encoding: Encoding): Uint8Array {
-  if (encoding === 'json') {
-    const b = Buffer.from(JSON.stringify(flows), 'utf8');
-    return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : new Uint8Array(b);
-  }
-  // pack() returns a view of msgpackr's shared buffer: copy it out.
-  return new Uint8Array(packr.pack(flows));
+  return new BatchEncoder().encode(flows, encoding);
 }
 
 /** Decodes a plugin's output; throws on bytes that are not the encoding. */

@@ -37,7 +37,15 @@ export function applyRedaction(flows: readonly FlowRecord[], out: unknown): Flow
     const f = flows[i];
     if (!isObj(o)) throw new MalformedOutput(`entry ${i} is not a map`);
     if (o.id !== f.id) throw new MalformedOutput(`entry ${i} has id ${JSON.stringify(o.id)}, expected ${JSON.stringify(f.id)}`);
-    for (const k of Object.keys(o)) if (!PROCESS_KEYS.has(k)) throw new MalformedOutput(`entry ${i} changes ${k}: a redactor may change process fields only`);
+    let changes = 0;
+    for (const k in o) {
+      if (!PROCESS_KEYS.has(k)) throw new MalformedOutput(`entry ${i} changes ${k}: a redactor may change process fields only`);
+      changes++;
+    }
+    if (changes === 1) {
+      result[i] = f; // only the id: unchanged (the same object lets the next stage reuse its encoded bytes)
+      continue;
+    }
     const r = { ...f };
     if (o.process_name !== undefined) {
       if (typeof o.process_name !== 'string') throw new MalformedOutput(`entry ${i}: process_name is not a string`);

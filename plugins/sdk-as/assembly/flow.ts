@@ -1,27 +1,23 @@
-// Flow records as an author sees them. The process fields (what redactors
-// change) are decoded into typed properties; every other field stays as its
-// MessagePack bytes in the input batch until read, and is copied verbatim on
-// output, so a plugin pays only for what it touches.
+// Flow records as an author sees them. Decoding a batch only indexes it: per
+// flow one table of byte ranges (key and value of every field) into the input
+// batch. The process fields are decoded into strings when first read, every
+// other field when asked for, and untouched fields are copied byte for byte on
+// output — a plugin pays only for what it touches.
 import { Reader, Writer } from "./msgpack";
 
-/** One field of a flow: key and value as byte ranges of the batch, or a replacement value. */
-export class Field {
-  keyPtr: usize = 0;
-  keyLen: u32 = 0;
-  valPtr: usize = 0;
-  valEnd: usize = 0;
-  /** Set by setString/setNumber: the new value, MessagePack-encoded. */
-  replaced: Writer | null = null;
-  /** For fields added by the plugin. */
-  newKey: string | null = null;
-}
+// One span per field: 4 u32 (key pointer, key length, value pointer, value end).
+const SPAN: usize = 16;
 
-// Which typed property a field maps to.
-const K_OTHER: u8 = 0;
-const K_ID: u8 = 1;
-const K_NAME: u8 = 2;
-const K_PID: u8 = 3;
-const K_ARGS: u8 = 4;
+/** A field an enricher set: a replacement of field `index`, or a new field (`index` -1, `key`). */
+export class Extra {
+  index: i32 = -1;
+  key: string = "";
+  /** The value, MessagePack-encoded. */
+  value: Writer;
+  constructor(value: Writer) {
+    this.value = value;
+  }
+}
 
 function keyIs(ptr: usize, len: u32, key: string): bool {
   if (<i32>len != key.length) return false;
@@ -31,100 +27,33 @@ function keyIs(ptr: usize, len: u32, key: string): bool {
   return true;
 }
 
-function keyKind(ptr: usize, len: u32): u8 {
-  if (len == 2 && keyIs(ptr, len, "id")) return K_ID;
-  if (len == 12 && keyIs(ptr, len, "process_name")) return K_NAME;
-  if (len == 10 && keyIs(ptr, len, "process_id")) return K_PID;
-  if (len == 12 && keyIs(ptr, len, "process_args")) return K_ARGS;
-  return K_OTHER;
-}
-
-/** One flow record of a batch (field names are the flow log's: `dest_port`, `bytes_out`, …). */
-export class Flow {
-  /** Stable record id. Do not change it: the host matches outputs to inputs by id. */
-  id: string = "";
-  /** Full executable path (or comm); `-` / `*` placeholders as in the schema. */
-  processName: string = "";
-  /** The pid as a string, `*` or `-`. */
-  processId: string = "";
-  /** Distinct argument lists, each argv after argv[0]. */
-  processArgs: string[][] = [];
-  /** Every field in batch order (the typed ones included). */
-  fields: Field[] = [];
-  kinds: u8[] = [];
-
-  private find(key: string): Field | null {
-    const n = this.fields.length;
+/** True when `s`, UTF-8-encoded, is exactly the `len` bytes at `ptr`. */
+export function strEqualsBytes(s: string, ptr: usize, len: usize): bool {
+  const n = s.length;
+  let ascii = true;
+  if (<usize>n == len) {
     for (let i = 0; i < n; i++) {
-      const f = unchecked(this.fields[i]);
-      const nk = f.newKey;
-      if (nk !== null) {
-        if (nk == key) return f;
-      } else if (keyIs(f.keyPtr, f.keyLen, key)) return f;
+      const c = <u32>s.charCodeAt(i);
+      if (c >= 0x80) { ascii = false; break; }
+      if (c != <u32>load<u8>(ptr + i)) return false;
     }
-    return null;
+    if (ascii) return true;
   }
-
-  /** True when the flow has the field. */
-  has(key: string): bool {
-    return this.find(key) !== null;
-  }
-
-  /** A string field (e.g. `dest_name`), or null when absent or not a string. */
-  getString(key: string): string | null {
-    const f = this.find(key);
-    if (f === null) return null;
-    const r = f.replaced !== null ? new Reader(f.replaced!.ptr, f.replaced!.len) : new Reader(f.valPtr, f.valEnd - f.valPtr);
-    const b = r.peek();
-    if ((b & 0xe0) == 0xa0 || b == 0xd9 || b == 0xda || b == 0xdb) return r.str();
-    return null;
-  }
-
-  /** A numeric field (e.g. `dest_port`, `bytes_out`), or NaN when absent, null or not a number. */
-  getNumber(key: string): f64 {
-    const f = this.find(key);
-    if (f === null) return NaN;
-    const r = f.replaced !== null ? new Reader(f.replaced!.ptr, f.replaced!.len) : new Reader(f.valPtr, f.valEnd - f.valPtr);
-    const b = r.peek();
-    if (b < 0x80 || b >= 0xe0 || (b >= 0xca && b <= 0xd3)) return r.number();
-    return NaN;
-  }
-
-  private slot(key: string): Field {
-    let f = this.find(key);
-    if (f === null) {
-      f = new Field();
-      f.newKey = key;
-      this.fields.push(f);
-      this.kinds.push(K_OTHER);
-    }
-    return f;
-  }
-
-  /** Sets (or adds) a string field. Enrichers only: redactors may change the process fields alone. */
-  setString(key: string, value: string): void {
-    const w = new Writer(<usize>value.length * 3 + 8);
-    w.str(value);
-    this.slot(key).replaced = w;
-  }
-
-  /** Sets (or adds) a numeric field. Enrichers only. */
-  setNumber(key: string, value: f64): void {
-    const w = new Writer(16);
-    w.number(value);
-    this.slot(key).replaced = w;
-  }
-
-  /** Sets (or adds) a field to null. Enrichers only. */
-  setNull(key: string): void {
-    const w = new Writer(1);
-    w.nil();
-    this.slot(key).replaced = w;
-  }
+  const m = <usize>String.UTF8.byteLength(s);
+  if (m != len) return false;
+  const tmp = heap.alloc(m);
+  String.UTF8.encodeUnsafe(changetype<usize>(s), n, tmp);
+  return memory.compare(tmp, ptr, m) == 0;
 }
 
-function readArgs(r: Reader): string[][] {
-  if (r.isNil()) { r.u8(); return []; }
+/** Reads a MessagePack string value lying at [ptr, end). */
+function strAt(ptr: usize, end: usize): string {
+  return new Reader(ptr, end - ptr).str();
+}
+
+function readArgs(ptr: usize, end: usize): string[][] {
+  const r = new Reader(ptr, end - ptr);
+  if (r.isNil()) return [];
   const n = r.arrayHeader();
   const out = new Array<string[]>(n);
   for (let i = 0; i < n; i++) {
@@ -136,41 +65,8 @@ function readArgs(r: Reader): string[][] {
   return out;
 }
 
-/** Decodes a MessagePack batch (an array of flow maps) that lies at `ptr`. */
-export function decodeBatch(ptr: usize, len: usize): Flow[] {
-  const r = new Reader(ptr, len);
-  const n = r.arrayHeader();
-  const flows = new Array<Flow>(n);
-  for (let i = 0; i < n; i++) {
-    const flow = new Flow();
-    const m = r.mapHeader();
-    const fields = new Array<Field>(m);
-    const kinds = new Array<u8>(m);
-    for (let j = 0; j < m; j++) {
-      const klen = r.strHeader();
-      const f = new Field();
-      f.keyPtr = r.pos;
-      f.keyLen = klen;
-      r.pos += klen;
-      f.valPtr = r.pos;
-      const kind = keyKind(f.keyPtr, klen);
-      if (kind == K_ID) flow.id = r.str();
-      else if (kind == K_NAME) flow.processName = r.str();
-      else if (kind == K_PID) flow.processId = r.str();
-      else if (kind == K_ARGS) flow.processArgs = readArgs(r);
-      else r.skip();
-      f.valEnd = r.pos;
-      unchecked(fields[j] = f);
-      unchecked(kinds[j] = kind);
-    }
-    flow.fields = fields;
-    flow.kinds = kinds;
-    unchecked(flows[i] = flow);
-  }
-  return flows;
-}
-
-function writeArgs(w: Writer, args: string[][]): void {
+/** Writes argument lists as MessagePack. */
+export function writeArgs(w: Writer, args: string[][]): void {
   w.arrayHeader(<u32>args.length);
   for (let i = 0; i < args.length; i++) {
     const argv = unchecked(args[i]);
@@ -179,45 +75,283 @@ function writeArgs(w: Writer, args: string[][]): void {
   }
 }
 
+/** One flow record of a batch (field names are the flow log's: `dest_port`, `bytes_out`, …). */
+export class Flow {
+  // Internal (used by the SDK's encoders): the field table and where the typed fields are.
+  spans: usize = 0;
+  count: i32 = 0;
+  iId: i32 = -1;
+  iName: i32 = -1;
+  iPid: i32 = -1;
+  iArgs: i32 = -1;
+  extras: Extra[] | null = null;
+  private _id: string | null = null;
+  private _name: string | null = null;
+  private _pid: string | null = null;
+  private _args: string[][] | null = null;
+
+  @inline keyPtr(i: i32): usize { return <usize>load<u32>(this.spans + <usize>i * SPAN); }
+  @inline keyLen(i: i32): u32 { return load<u32>(this.spans + <usize>i * SPAN, 4); }
+  @inline valPtr(i: i32): usize { return <usize>load<u32>(this.spans + <usize>i * SPAN, 8); }
+  @inline valEnd(i: i32): usize { return <usize>load<u32>(this.spans + <usize>i * SPAN, 12); }
+
+  /** Stable record id. Do not change it: the host matches outputs to inputs by id. */
+  get id(): string {
+    if (this._id === null) this._id = this.iId >= 0 ? strAt(this.valPtr(this.iId), this.valEnd(this.iId)) : "";
+    return this._id!;
+  }
+  set id(v: string) { this._id = v; }
+
+  /** Full executable path (or comm); `-` / `*` placeholders as in the schema. */
+  get processName(): string {
+    if (this._name === null) this._name = this.iName >= 0 ? strAt(this.valPtr(this.iName), this.valEnd(this.iName)) : "";
+    return this._name!;
+  }
+  set processName(v: string) { this._name = v; }
+
+  /** The pid as a string, `*` or `-`. */
+  get processId(): string {
+    if (this._pid === null) this._pid = this.iPid >= 0 ? strAt(this.valPtr(this.iPid), this.valEnd(this.iPid)) : "";
+    return this._pid!;
+  }
+  set processId(v: string) { this._pid = v; }
+
+  /** Distinct argument lists, each argv after argv[0]. Change elements in place or assign new lists. */
+  get processArgs(): string[][] {
+    if (this._args === null) this._args = this.iArgs >= 0 ? readArgs(this.valPtr(this.iArgs), this.valEnd(this.iArgs)) : [];
+    return this._args!;
+  }
+  set processArgs(v: string[][]) { this._args = v; }
+
+  /** Number of fields of the input record (fields added by `set…` not counted). */
+  get fieldCount(): i32 {
+    return this.count;
+  }
+
+  /** Name of input field `i` (0 ≤ i < fieldCount), in batch order. */
+  fieldKey(i: i32): string {
+    return String.UTF8.decodeUnsafe(this.keyPtr(i), this.keyLen(i));
+  }
+
+  private findIndex(key: string): i32 {
+    for (let i = 0; i < this.count; i++) if (keyIs(this.keyPtr(i), this.keyLen(i), key)) return i;
+    return -1;
+  }
+
+  private findExtra(index: i32, key: string): Extra | null {
+    const ex = this.extras;
+    if (ex === null) return null;
+    for (let i = 0; i < ex.length; i++) {
+      const e = unchecked(ex[i]);
+      if (index >= 0 ? e.index == index : e.index < 0 && e.key == key) return e;
+    }
+    return null;
+  }
+
+  /** The extra set for input field `i`, if an enricher replaced it. */
+  replacement(i: i32): Writer | null {
+    const e = this.findExtra(i, "");
+    return e === null ? null : e.value;
+  }
+
+  /** A reader over the current value of `key`, or null when absent. */
+  private valueReader(key: string): Reader | null {
+    const i = this.findIndex(key);
+    const e = this.findExtra(i, key);
+    if (e !== null) return new Reader(e.value.ptr, e.value.len);
+    if (i < 0) return null;
+    return new Reader(this.valPtr(i), this.valEnd(i) - this.valPtr(i));
+  }
+
+  /** True when the flow has the field. */
+  has(key: string): bool {
+    return this.findIndex(key) >= 0 || this.findExtra(-1, key) !== null;
+  }
+
+  /** A string field (e.g. `dest_name`), or null when absent or not a string. */
+  getString(key: string): string | null {
+    const r = this.valueReader(key);
+    if (r === null) return null;
+    const b = r.peek();
+    if ((b & 0xe0) == 0xa0 || b == 0xd9 || b == 0xda || b == 0xdb) return r.str();
+    return null;
+  }
+
+  /** A numeric field (e.g. `dest_port`, `bytes_out`), or NaN when absent, null or not a number. */
+  getNumber(key: string): f64 {
+    const r = this.valueReader(key);
+    if (r === null) return NaN;
+    const b = r.peek();
+    if (b < 0x80 || b >= 0xe0 || (b >= 0xca && b <= 0xd3)) return r.number();
+    return NaN;
+  }
+
+  private slot(key: string, value: Writer): void {
+    const i = this.findIndex(key);
+    let e = this.findExtra(i, key);
+    if (e === null) {
+      e = new Extra(value);
+      e.index = i;
+      e.key = key;
+      if (this.extras === null) this.extras = [];
+      this.extras!.push(e);
+    }
+    e.value = value;
+  }
+
+  /** Sets (or adds) a string field. Enrichers only: redactors may change the process fields alone. */
+  setString(key: string, value: string): void {
+    const w = new Writer(<usize>value.length * 3 + 8);
+    w.str(value);
+    this.slot(key, w);
+  }
+
+  /** Sets (or adds) a numeric field. Enrichers only. */
+  setNumber(key: string, value: f64): void {
+    const w = new Writer(16);
+    w.number(value);
+    this.slot(key, w);
+  }
+
+  /** Sets (or adds) a field to null. Enrichers only. */
+  setNull(key: string): void {
+    const w = new Writer(1);
+    w.nil();
+    this.slot(key, w);
+  }
+
+  // ---- used by the SDK's encoders ----
+
+  /** The decoded id/name/pid if the plugin read or set them (null: untouched, copy the input bytes). */
+  touchedId(): string | null { return this._id; }
+  touchedName(): string | null { return this._name; }
+  touchedPid(): string | null { return this._pid; }
+  touchedArgs(): string[][] | null { return this._args; }
+
+  /** True when the process name now differs from the input. */
+  nameChanged(): bool { return this.strChanged(this._name, this.iName); }
+  /** True when the pid now differs from the input. */
+  pidChanged(): bool { return this.strChanged(this._pid, this.iPid); }
+
+  private strChanged(s: string | null, i: i32): bool {
+    if (s === null) return false;
+    if (i < 0) return true;
+    const r = new Reader(this.valPtr(i), this.valEnd(i) - this.valPtr(i));
+    const b = r.peek();
+    if (!((b & 0xe0) == 0xa0 || b == 0xd9 || b == 0xda || b == 0xdb)) return true;
+    const n = r.strHeader();
+    return !strEqualsBytes(s!, r.pos, n);
+  }
+
+  /**
+   * Writes the argument lists to `w` when they differ from the input and
+   * returns true; leaves `w` as it was and returns false when they are equal.
+   */
+  writeArgsIfChanged(w: Writer): bool {
+    const a = this._args;
+    if (a === null) return false;
+    const start = w.len;
+    writeArgs(w, a!);
+    if (this.iArgs >= 0) {
+      const p = this.valPtr(this.iArgs);
+      const n = this.valEnd(this.iArgs) - p;
+      if (w.len - start == n && memory.compare(w.ptr + start, p, n) == 0) {
+        w.len = start;
+        return false;
+      }
+    }
+    return true;
+  }
+}
+
+/** Indexes a MessagePack batch (an array of flow maps) that lies at `ptr`. */
+export function decodeBatch(ptr: usize, len: usize): Flow[] {
+  const r = new Reader(ptr, len);
+  const n = r.arrayHeader();
+  const flows = new Array<Flow>(n);
+  for (let i = 0; i < n; i++) {
+    const flow = new Flow();
+    const m = r.mapHeader();
+    const spans = heap.alloc(<usize>m * SPAN);
+    for (let j = 0; j < m; j++) {
+      const klen = r.strHeader();
+      const kp = r.pos;
+      r.pos += klen;
+      const s = spans + <usize>j * SPAN;
+      store<u32>(s, <u32>kp);
+      store<u32>(s, klen, 4);
+      store<u32>(s, <u32>r.pos, 8);
+      // The typed fields, by length first (most keys are not these).
+      if (klen == 2) { if (keyIs(kp, klen, "id")) flow.iId = j; }
+      else if (klen == 12) {
+        if (keyIs(kp, klen, "process_name")) flow.iName = j;
+        else if (keyIs(kp, klen, "process_args")) flow.iArgs = j;
+      } else if (klen == 10 && keyIs(kp, klen, "process_id")) flow.iPid = j;
+      r.skip();
+      store<u32>(s, <u32>r.pos, 12);
+    }
+    flow.spans = spans;
+    flow.count = m;
+    unchecked(flows[i] = flow);
+  }
+  return flows;
+}
+
 /** Encodes whole flows (enricher output): untouched fields are copied byte for byte. */
 export function encodeBatch(flows: Flow[], w: Writer): void {
   w.arrayHeader(<u32>flows.length);
   for (let i = 0; i < flows.length; i++) {
     const flow = unchecked(flows[i]);
-    const n = flow.fields.length;
-    w.mapHeader(<u32>n);
+    const n = flow.count;
+    const ex = flow.extras;
+    let added = 0;
+    if (ex !== null) for (let k = 0; k < ex.length; k++) if (unchecked(ex[k]).index < 0) added++;
+    w.mapHeader(<u32>(n + added));
     for (let j = 0; j < n; j++) {
-      const f = unchecked(flow.fields[j]);
-      const kind = unchecked(flow.kinds[j]);
-      const nk = f.newKey;
-      if (nk !== null) w.str(nk);
-      else {
-        w.strHeader(f.keyLen);
-        w.copy(f.keyPtr, f.keyLen);
+      w.strHeader(flow.keyLen(j));
+      w.copy(flow.keyPtr(j), flow.keyLen(j));
+      const rep = ex !== null ? flow.replacement(j) : null;
+      if (rep !== null) { w.copy(rep.ptr, rep.len); continue; }
+      let s: string | null = null;
+      if (j == flow.iId) s = flow.touchedId();
+      else if (j == flow.iName) s = flow.touchedName();
+      else if (j == flow.iPid) s = flow.touchedPid();
+      else if (j == flow.iArgs && flow.touchedArgs() !== null) { writeArgs(w, flow.touchedArgs()!); continue; }
+      if (s !== null) w.str(s!);
+      else w.copy(flow.valPtr(j), flow.valEnd(j) - flow.valPtr(j));
+    }
+    if (ex !== null) {
+      for (let k = 0; k < ex.length; k++) {
+        const e = unchecked(ex[k]);
+        if (e.index >= 0) continue;
+        w.str(e.key);
+        w.copy(e.value.ptr, e.value.len);
       }
-      if (kind == K_ID) w.str(flow.id);
-      else if (kind == K_NAME) w.str(flow.processName);
-      else if (kind == K_PID) w.str(flow.processId);
-      else if (kind == K_ARGS) writeArgs(w, flow.processArgs);
-      else if (f.replaced !== null) w.copy(f.replaced!.ptr, f.replaced!.len);
-      else w.copy(f.valPtr, f.valEnd - f.valPtr);
     }
   }
 }
 
-/** Encodes the redactor output: per flow, `id` and the process fields only. */
+/**
+ * Encodes the redactor output: per flow, `id` and only the process fields
+ * that changed (ENCODING.md: an absent field is unchanged).
+ */
 export function encodeProcessFields(flows: Flow[], w: Writer): void {
   w.arrayHeader(<u32>flows.length);
   for (let i = 0; i < flows.length; i++) {
     const flow = unchecked(flows[i]);
-    w.mapHeader(4);
+    const header = w.len;
+    w.byte(0x81); // fixmap, count patched below (≤ 4)
+    let count: u8 = 1;
     w.str("id");
-    w.str(flow.id);
-    w.str("process_name");
-    w.str(flow.processName);
-    w.str("process_id");
-    w.str(flow.processId);
+    const touched = flow.touchedId();
+    if (touched !== null || flow.iId < 0) w.str(flow.id);
+    else w.copy(flow.valPtr(flow.iId), flow.valEnd(flow.iId) - flow.valPtr(flow.iId));
+    if (flow.nameChanged()) { w.str("process_name"); w.str(flow.processName); count++; }
+    if (flow.pidChanged()) { w.str("process_id"); w.str(flow.processId); count++; }
+    const keyAt = w.len;
     w.str("process_args");
-    writeArgs(w, flow.processArgs);
+    if (flow.writeArgsIfChanged(w)) count++;
+    else w.len = keyAt;
+    store<u8>(w.ptr + header, 0x80 | count);
   }
 }

@@ -5,10 +5,9 @@ import { Flow } from "./flow";
 
 const HEX = "0123456789abcdef";
 
-/** Writes UTF-8 bytes as a JSON string body, escaping quotes, backslashes and control characters. */
-function escapeBytes(w: Writer, ptr: usize, n: usize): void {
-  w.ensure(n + 2);
-  w.byte(0x22);
+/** Writes UTF-8 bytes escaped for the inside of a JSON string (quotes, backslashes, control characters). */
+function escapeBody(w: Writer, ptr: usize, n: usize): void {
+  w.ensure(n);
   let start = ptr;
   const end = ptr + n;
   for (let p = ptr; p < end; p++) {
@@ -30,6 +29,12 @@ function escapeBytes(w: Writer, ptr: usize, n: usize): void {
     }
   }
   w.copy(start, end - start);
+}
+
+/** Writes UTF-8 bytes as a JSON string (quoted, escaped). */
+export function jsonStringBytes(w: Writer, ptr: usize, n: usize): void {
+  w.byte(0x22);
+  escapeBody(w, ptr, n);
   w.byte(0x22);
 }
 
@@ -38,12 +43,22 @@ export function jsonString(w: Writer, s: string): void {
   const n = <usize>String.UTF8.byteLength(s);
   const tmp = heap.alloc(n);
   String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, tmp);
-  escapeBytes(w, tmp, n);
+  jsonStringBytes(w, tmp, n);
 }
 
-function writeU64(w: Writer, v: u64): void {
+/** Writes an unsigned integer in decimal (no allocation). */
+export function writeU64(w: Writer, v: u64): void {
   if (v < 10) { w.byte(<u8>(0x30 + <u32>v)); return; }
-  w.utf8(v.toString());
+  let digits = 1;
+  for (let t = v; t >= 10; t /= 10) digits++;
+  w.ensure(digits);
+  let p = w.ptr + w.len + digits;
+  for (let t = v; ; ) {
+    store<u8>(--p, <u8>(0x30 + <u32>(t % 10)));
+    t /= 10;
+    if (t == 0) break;
+  }
+  w.len += digits;
 }
 
 function writeI64(w: Writer, v: i64): void {
@@ -64,7 +79,7 @@ export function transcode(r: Reader, w: Writer): void {
   if (b >= 0xe0) { r.u8(); writeI64(w, <i8>b); return; }
   if ((b & 0xe0) == 0xa0 || b == 0xd9 || b == 0xda || b == 0xdb) {
     const n = r.strHeader();
-    escapeBytes(w, r.pos, n);
+    jsonStringBytes(w, r.pos, n);
     r.pos += n;
     return;
   }
@@ -109,6 +124,27 @@ export function transcode(r: Reader, w: Writer): void {
   unreachable();
 }
 
+/** Writes a MessagePack argument-list value as flows.log does: one JSON string per list, elements joined by spaces. */
+function writeArgsJoined(w: Writer, r: Reader): void {
+  w.byte(0x5b);
+  if (!r.isNil()) {
+    const n = r.arrayHeader();
+    for (let i = 0; i < n; i++) {
+      if (i > 0) w.byte(0x2c);
+      w.byte(0x22);
+      const m = r.arrayHeader();
+      for (let j = 0; j < m; j++) {
+        if (j > 0) w.byte(0x20);
+        const len = r.strHeader();
+        escapeBody(w, r.pos, len);
+        r.pos += len;
+      }
+      w.byte(0x22);
+    }
+  }
+  w.byte(0x5d);
+}
+
 /**
  * Writes the flows.log JSON line of a flow (without newline): every field in
  * batch order except `id`, then `process_args` with each list joined by spaces.
@@ -116,29 +152,53 @@ export function transcode(r: Reader, w: Writer): void {
 export function writeFlowLogJson(flow: Flow, w: Writer): void {
   w.byte(0x7b);
   let first = true;
-  const n = flow.fields.length;
+  const n = flow.count;
+  const ex = flow.extras;
+  const r = new Reader(0, 0);
   for (let j = 0; j < n; j++) {
-    const kind = unchecked(flow.kinds[j]);
-    if (kind == 1 || kind == 4) continue; // id, process_args (written last)
-    const f = unchecked(flow.fields[j]);
+    if (j == flow.iId || j == flow.iArgs) continue; // process_args is written last
     if (!first) w.byte(0x2c);
     first = false;
-    const nk = f.newKey;
-    if (nk !== null) jsonString(w, nk);
-    else escapeBytes(w, f.keyPtr, f.keyLen);
+    jsonStringBytes(w, flow.keyPtr(j), flow.keyLen(j));
     w.byte(0x3a);
-    if (kind == 2) jsonString(w, flow.processName);
-    else if (kind == 3) jsonString(w, flow.processId);
-    else if (f.replaced !== null) transcode(new Reader(f.replaced!.ptr, f.replaced!.len), w);
-    else transcode(new Reader(f.valPtr, f.valEnd - f.valPtr), w);
+    const rep = ex !== null ? flow.replacement(j) : null;
+    let s: string | null = null;
+    if (rep === null) {
+      if (j == flow.iName) s = flow.touchedName();
+      else if (j == flow.iPid) s = flow.touchedPid();
+    }
+    if (s !== null) { jsonString(w, s!); continue; }
+    if (rep !== null) { r.pos = rep.ptr; r.end = rep.ptr + rep.len; }
+    else { r.pos = flow.valPtr(j); r.end = flow.valEnd(j); }
+    transcode(r, w);
+  }
+  if (ex !== null) {
+    for (let k = 0; k < ex.length; k++) {
+      const e = unchecked(ex[k]);
+      if (e.index >= 0) continue;
+      if (!first) w.byte(0x2c);
+      first = false;
+      jsonString(w, e.key);
+      w.byte(0x3a);
+      r.pos = e.value.ptr;
+      r.end = e.value.ptr + e.value.len;
+      transcode(r, w);
+    }
   }
   if (!first) w.byte(0x2c);
-  w.utf8("\"process_args\":[");
-  const args = flow.processArgs;
-  for (let i = 0; i < args.length; i++) {
-    if (i > 0) w.byte(0x2c);
-    jsonString(w, unchecked(args[i]).join(" "));
-  }
-  w.byte(0x5d);
+  w.utf8("\"process_args\":");
+  const args = flow.touchedArgs();
+  if (args !== null) {
+    w.byte(0x5b);
+    for (let i = 0; i < args!.length; i++) {
+      if (i > 0) w.byte(0x2c);
+      jsonString(w, unchecked(args![i]).join(" "));
+    }
+    w.byte(0x5d);
+  } else if (flow.iArgs >= 0) {
+    r.pos = flow.valPtr(flow.iArgs);
+    r.end = flow.valEnd(flow.iArgs);
+    writeArgsJoined(w, r);
+  } else w.utf8("[]");
   w.byte(0x7d);
 }
