@@ -1,8 +1,10 @@
 /** The fast flows.log serializer gives the bytes of JSON.stringify(renderFlowLog(r)) whatever the record's shape. */
+import { Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { renderFlowLog, type FlowRecord } from '../../host/flows/record.js';
 import { flowLogJson, flowLogObject } from '../../host/sinks/common/flow-log-json.js';
 import { encodeFlowLogLine } from '../../host/sinks/file/encoder.js';
+import { encodeEntry, packr } from '../../host/sinks/fluent-forward/encoder.js';
 import { flowRecord } from '../helpers/flow-records.js';
 
 const golden = (r: FlowRecord) => JSON.stringify(renderFlowLog(r));
@@ -19,5 +21,25 @@ describe('flowLogJson', () => {
     expect(encodeFlowLogLine(d).toString()).toBe(`${golden(d)}\n`);
     expect(flowLogJson(a, ',"id":"x"')).toBe(`${golden(a).slice(0, -1)},"id":"x"}`);
     expect(flowLogObject(c)).toEqual({ ...JSON.parse(golden(c)), id: c.id });
+  });
+});
+
+describe('fluent-forward entries (generated msgpack encoder)', () => {
+  it('decode to what msgpackr packs for [end_time, flowLogObject(r)], whatever the shape, sizes and characters', () => {
+    const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
+    const a = flowRecord(1, 'a');
+    const big = { ...flowRecord(2, 'b'), host: 'h'.repeat(70_000), process_name: `/opt/${'é'.repeat(100)}/bin`, process_args: [['x'.repeat(300), 'ü😀'], [], ['a'.repeat(31), 'b'.repeat(32)]] } as FlowRecord;
+    const nums = {
+      ...flowRecord(3, 'c'), bytes_in: 2 ** 32 + 5, bytes_out: -1, packets_in: -33, packets_out: -129, num_flows: -40_000, num_flows_started: -(2 ** 31) - 1,
+      num_flows_completed: 1.5, start_time: 255, end_time: 65_536, dest_port: 127, source_port: 128, extra: true, other: false, missing: undefined,
+      source_labels: { app: 'web' }, policies: { all_policies: ['0|t|p|allow|0'] }, nan: Number.NaN, inf: -Infinity, negzero: -0,
+    } as unknown as FlowRecord;
+    const many = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, i])) as unknown as FlowRecord;
+    const wide = { ...many, id: 'w', end_time: 1, process_args: Array.from({ length: 17 }, (_, i) => [`arg${i}`]) } as FlowRecord;
+    const expected = (r: FlowRecord) => unpackr.unpack(packr.pack([r.end_time, flowLogObject(r)]));
+    for (const r of [a, big, a, nums, wide, a]) expect(unpackr.unpack(encodeEntry(r))).toEqual(expected(r));
+    // Enough records to run through several arena chunks (each entry must stay intact).
+    const entries = Array.from({ length: 3000 }, (_, i) => encodeEntry(i % 100 === 0 ? big : { ...a, id: `r${i}` }));
+    entries.forEach((e, i) => expect(unpackr.unpack(e)).toEqual(expected(i % 100 === 0 ? big : { ...a, id: `r${i}` })));
   });
 });

@@ -7,9 +7,8 @@
  * a record resent after midnight still lands in the same index.
  */
 import type { FlowRecord } from '../../flows/record.js';
+import { Arena } from '../common/arena.js';
 import { flowLogJson } from '../common/flow-log-json.js';
-
-const NEWLINE = Buffer.from('\n');
 
 /** Index name for a record ending at `endTime` (unix seconds): %Y, %m, %d from its UTC date. */
 export function indexName(pattern: string, endTime: number): string {
@@ -23,15 +22,24 @@ export class BulkEncoder {
   private day = -1;
   private prefix = '';
 
+  /** Items are views into shared chunks (no Buffer allocated per record). */
+  private readonly arena = new Arena();
+
   constructor(private readonly pattern: string) {}
 
   encode(record: FlowRecord): Buffer {
-    return Buffer.from(`${this.action(record)}${flowLogJson(record)}\n`);
+    return this.arena.utf8(`${this.action(record)}${flowLogJson(record)}\n`);
   }
 
   /** The action line for `record`, then `doc` (a formatter's JSON document) as the source. */
   frame(record: FlowRecord, doc: Uint8Array): Buffer {
-    return Buffer.concat([Buffer.from(this.action(record)), doc, NEWLINE]);
+    const action = this.action(record);
+    const at = this.arena.reserve(action.length * 3 + doc.length + 1);
+    let n = at.buf.write(action, at.off, 'utf8');
+    at.buf.set(doc, at.off + n);
+    n += doc.length;
+    at.buf[at.off + n++] = 10;
+    return this.arena.commit(n);
   }
 
   /** `{"index":{"_index":…,"_id":…}}` and its newline. */

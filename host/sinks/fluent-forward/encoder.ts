@@ -8,15 +8,19 @@
 import { Packr } from 'msgpackr';
 import { gzipSync } from 'node:zlib';
 import type { FlowRecord } from '../../flows/record.js';
-import { flowLogObject } from '../common/flow-log-json.js';
+import { Arena } from '../common/arena.js';
+import { flowLogEntry } from '../common/flow-log-msgpack.js';
 import { itemMap } from '../common/items.js';
+import { joinBytes } from '../common/join.js';
 
 /** Plain msgpack (maps, str, bin): no msgpackr record extension, which fluentd would not understand. */
 export const packr = new Packr({ useRecords: false, variableMapSize: true, encodeUndefinedAsNil: true });
 
-/** One event entry for a record. */
+const arena = new Arena();
+
+/** One event entry for a record: `[end_time, flowLogObject(record)]`, written by the fast encoder. */
 export function encodeEntry(record: FlowRecord): Buffer {
-  return packr.pack([record.end_time, flowLogObject(record)]);
+  return flowLogEntry(record, arena, packr);
 }
 
 /** One event entry for a formatter's item: `[end_time, map]`, the map decoded from a JSON object item, else `{message: item}`. */
@@ -24,10 +28,21 @@ export function encodeItemEntry(record: FlowRecord, item: Uint8Array, contentTyp
   return packr.pack([record.end_time, itemMap(item, contentType)]);
 }
 
-/** A PackedForward (or CompressedPackedForward) message carrying `entries` with ack id `chunk`. */
-export function packedForward(tag: string, entries: readonly Buffer[], chunk: string, compress: boolean): Buffer {
-  const raw = Buffer.concat(entries);
+/**
+ * A PackedForward (or CompressedPackedForward) message carrying `entries` with ack id `chunk`,
+ * as the parts to write back to back: the array and tag header, the entries (not copied when
+ * they are contiguous), the option map.
+ */
+export function packedForward(tag: string, entries: readonly Buffer[], chunk: string, compress: boolean): Buffer[] {
+  const joined = joinBytes(entries);
+  const raw = compress ? gzipSync(joined) : joined;
   const option: Record<string, unknown> = { size: entries.length, chunk };
   if (compress) option.compressed = 'gzip';
-  return packr.pack([tag, compress ? gzipSync(raw) : raw, option]);
+  const tagBytes = packr.pack(tag);
+  const head = Buffer.allocUnsafe(1 + tagBytes.length + 5);
+  head[0] = 0x93; // fixarray of 3
+  tagBytes.copy(head, 1);
+  head[1 + tagBytes.length] = 0xc6; // bin 32
+  head.writeUInt32BE(raw.length, 2 + tagBytes.length);
+  return [head, raw, packr.pack(option)];
 }

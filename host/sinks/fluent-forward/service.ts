@@ -139,7 +139,7 @@ export class FluentForwardService implements SinkService {
   }
 
   /** Writes `msg` (if any) and waits for the first message `accept` takes; rejects (retryable) on timeout or a lost connection. */
-  private exchange(conn: Conn, msg: Buffer | undefined, accept: (m: unknown) => boolean, timeoutMs: number, timeoutText: string): Promise<void> {
+  private exchange(conn: Conn, msg: Buffer | Buffer[] | undefined, accept: (m: unknown) => boolean, timeoutMs: number, timeoutText: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (conn.closed) return reject(new SinkSendError('connection closed by the server', true));
       const done = (err?: Error) => {
@@ -157,7 +157,11 @@ export class FluentForwardService implements SinkService {
         if (accept(m)) done();
       };
       conn.onClose = (err) => done(err);
-      if (msg) conn.sock.write(msg);
+      if (Array.isArray(msg)) {
+        conn.sock.cork(); // one writev for the parts
+        for (const part of msg) conn.sock.write(part);
+        conn.sock.uncork();
+      } else if (msg) conn.sock.write(msg);
     });
   }
 }
