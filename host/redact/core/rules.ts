@@ -151,9 +151,9 @@ export function normName(name: string): string {
 
 // ---- which names are secrets ----
 
-const SECRET_WORDS: string = "PASSWORD,PASSWD,PASSPHRASE,SECRET,TOKEN,APIKEY,API_KEY,ACCESS_KEY,ACCESSKEY,PRIVATE_KEY,PRIVATEKEY,CREDENTIAL,ACCOUNT_KEY,ACCOUNTKEY,MASTER_KEY,SHARED_KEY,CONNECTION_STRING,CONNECTIONSTRING,AUTHORIZATION";
+const SECRET_WORDS: string = "PASSWORD,PASSWD,PASSPHRASE,SECRET,TOKEN,APIKEY,API_KEY,ACCESS_KEY,ACCESSKEY,PRIVATE_KEY,PRIVATEKEY,CREDENTIAL,ACCOUNT_KEY,ACCOUNTKEY,MASTER_KEY,SHARED_KEY,CONNECTION_STRING,CONNECTIONSTRING,AUTHORIZATION,BEARER,SIGNATURE,LICENSE_KEY,LICENSEKEY";
 // A name ending like this is about a secret without being one: its file, name, id, type, lifetime, …
-const NOT_SECRET_SUFFIXES: string = "FILE,PATH,DIR,STDIN,_ENV,TYPE,MODE,_URL,_URI,_ID,_IDS,NAME,LENGTH,PROMPT,TTL,POLICY,COMMAND,_CMD,VERSION,FORMAT,HELPER,_STORE,_HASH,METHOD,ENDPOINT,_HOST,_PORT,_USER,_EMAIL,_ONLY,EXPIRY,EXPIRES,LIFETIME,DURATION,_SCOPE,_SCOPES,LOCATION,_REF,_ENABLED,_REGION,PROVIDER,_SOURCE,_HEADER,TIMEOUT,_DATABASE,_DB,MECHANISM,ROTATION,ASKPASS,_COUNT,_LIMIT,_SIZE,_KIND,_LABEL";
+const NOT_SECRET_SUFFIXES: string = "FILE,PATH,DIR,STDIN,_ENV,TYPE,MODE,_URL,_URI,_ID,_IDS,NAME,LENGTH,PROMPT,TTL,POLICY,COMMAND,_CMD,VERSION,FORMAT,HELPER,_STORE,_HASH,METHOD,ENDPOINT,_HOST,_PORT,_USER,_EMAIL,_ONLY,EXPIRY,EXPIRES,LIFETIME,DURATION,_SCOPE,_SCOPES,LOCATION,_REF,_ENABLED,_REGION,PROVIDER,_SOURCE,_HEADER,TIMEOUT,_DATABASE,_DB,MECHANISM,ROTATION,ASKPASS,_COUNT,_LIMIT,_SIZE,_KIND,_LABEL,AUTHENTICATION";
 const NOT_SECRET_NAMES: string = "PWD,OLDPWD,WITH_TOKEN,BYPASS,COMPASS,TOKENIZER,TOKENS,PASS_THROUGH";
 
 /** Whether a normalised flag or key name names a secret (docs/redaction.md lists the words). */
@@ -176,7 +176,7 @@ function secretQueryName(norm: string): boolean {
 
 /** HTTP header names whose value is a credential. */
 function secretHeader(norm: string): boolean {
-  return secretName(norm) || listMatch(norm, "AUTHORIZATION,AUTHENTICATION,COOKIE,SET_COOKIE,SESSION,X_API_KEY,PRIVATE_TOKEN", CONTAINS);
+  return secretName(norm) || listMatch(norm, "AUTHORIZATION,AUTHENTICATION,COOKIE,X_API_KEY,PRIVATE_TOKEN", CONTAINS);
 }
 
 // ---- tools ----
@@ -184,7 +184,7 @@ function secretHeader(norm: string): boolean {
 const MYSQL_TOOLS: string = "mysql,mysqldump,mysqladmin,mysqlimport,mysqlcheck,mysqlshow,mysqlpump,mysqlslap,mysqlbinlog,mariadb,mariadb-dump,mariadb-admin,mariadb-import,mariadb-check,mariadb-show,mariadb-slap";
 const PG_TOOLS: string = "psql,pg_dump,pg_dumpall,pg_restore,pg_basebackup,createdb,dropdb,createuser,dropuser,vacuumdb,reindexdb,clusterdb,pg_isready,pgbench";
 const LOGIN_TOOLS: string = "docker,podman,buildah,skopeo,nerdctl,oc,helm,crane,az,cf,regctl,oras";
-const DASH_P_TOOLS: string = "sshpass,mongo,mongosh,mongodump,mongorestore,mongoexport,mongoimport,mongostat,mongotop,mongofiles,rabbitmqadmin,rdesktop";
+const DASH_P_TOOLS: string = "sshpass,cqlsh,twine,mongo,mongosh,mongodump,mongorestore,mongoexport,mongoimport,mongostat,mongotop,mongofiles,rabbitmqadmin,rdesktop";
 const DASH_A_TOOLS: string = "redis-cli,valkey-cli,keydb-cli";
 const LDAP_TOOLS: string = "ldapsearch,ldapadd,ldapmodify,ldapdelete,ldapwhoami,ldappasswd,ldapcompare,ldapmodrdn,ldapexop";
 const DASH_BIG_P_TOOLS: string = "sqlcmd,bcp,ipmitool,zip,unzip,mosquitto_pub,mosquitto_sub,mosquitto_rr";
@@ -225,8 +225,13 @@ function shortSpec(tool: string, letter: i32, login: boolean): i32 {
 
 /** Long flags holding `user:secret`: `--auth` (any tool), curl's `--user` / `--proxy-user`. */
 function userPassLong(tool: string, norm: string): boolean {
-  if (norm == "AUTH" || norm == "BASIC_AUTH") return true;
+  if (norm == "AUTH" || norm == "BASIC_AUTH" || norm == "CREDS" || norm.endsWith("_CREDS")) return true; // skopeo --src-creds
   return tool == "curl" && (norm == "USER" || norm == "PROXY_USER");
+}
+
+/** Flags whose value is a connection URI (`--uri`, `--url`, `--dsn`, `--connect`). */
+function uriName(norm: string): boolean {
+  return norm.endsWith("URI") || norm.endsWith("URL") || norm.endsWith("DSN") || norm == "CONNECT" || norm == "CONNECTION";
 }
 
 /** Tools whose `--password` (without `=`) is a switch that prompts, not a flag with a value. */
@@ -579,6 +584,8 @@ class Word {
   start: i32 = 0;
   end: i32 = 0;
   text: string = "";
+  /** Index in the script of each character of `text` (quotes and escapes are not in `text`). */
+  map: i32[] = [];
   /** A command separator (`;`, `&&`, `|`, newline, parentheses). */
   sep: boolean = false;
 }
@@ -819,6 +826,15 @@ export class Redactor {
             i++;
             continue;
           }
+          if (uriName(norm) && nextIsValue) {
+            const v = this.schemelessUserinfo(next);
+            if (v != next) {
+              if (out == args) out = args.slice(0);
+              out[i + 1] = v;
+              i++;
+              continue;
+            }
+          }
           if (secretName(norm) && nextIsValue && !(norm == "PASSWORD" && passwordIsSwitch(tool))) {
             const v = this.flagValue(next, RULE_FLAG);
             if (v != next) {
@@ -835,15 +851,18 @@ export class Redactor {
         out[i + 2] = this.replace(args[i + 2], RULE_POSITIONAL);
         i += 2;
         continue;
-      } else if (oracle && !oracleSeen && n > 0 && a.charCodeAt(0) != 45) {
-        // sqlplus user/SECRET@db (the first plain argument)
+      } else if (oracle && n > 0 && a.charCodeAt(0) != 45 && a.charCodeAt(0) != 64) {
+        // sqlplus user/SECRET@db: the first plain argument, or any plain user/…@… one (rman target sys/SECRET@db)
+        const first = !oracleSeen;
         oracleSeen = true;
         const slash = a.indexOf("/");
-        if (slash > 0 && a.indexOf("://") < 0) {
-          let end = a.indexOf("@", slash);
-          if (end < 0) end = n;
-          if (end > slash + 1) m = a.substring(0, slash + 1) + this.replace(a.substring(slash + 1, end), RULE_POSITIONAL) + a.substring(end);
+        const at = a.indexOf("@", slash);
+        if (slash > 0 && a.indexOf("://") < 0 && (first || at > slash)) {
+          const end = at < 0 ? n : at;
+          if (end > slash + 1 && a.indexOf("/", slash + 1) < 0 || (at > slash + 1 && a.indexOf("/", slash + 1) > at)) m = a.substring(0, slash + 1) + this.replace(a.substring(slash + 1, end), RULE_POSITIONAL) + a.substring(end);
         }
+      } else if (tool == "mysqlsh" && n > 0 && a.charCodeAt(0) != 45) {
+        m = this.schemelessUserinfo(a); // mysqlsh root:SECRET@host:3306
       }
       if (m == a) m = this.maskText(tool, a, depth);
       if (m != a) {
@@ -852,6 +871,17 @@ export class Redactor {
       }
     }
     return out;
+  }
+
+  /** `user:SECRET@host` without a scheme (mysqlsh --uri, --dsn …); URLs with a scheme are maskWord's. */
+  private schemelessUserinfo(v: string): string {
+    if (v.indexOf("://") >= 0) return v;
+    const at = v.lastIndexOf("@");
+    const colon = v.indexOf(":");
+    if (colon <= 0 || at < colon + 2 || v.indexOf("/") >= 0 && v.indexOf("/") < at) return v;
+    for (let k: i32 = 0; k < colon; k++) if (!isKeyChar(v.charCodeAt(k))) return v;
+    if (v.startsWith("sha256:", at + 1)) return v; // image:tag@sha256:…
+    return v.substring(0, colon + 1) + this.replace(v.substring(colon + 1, at), RULE_URL_USERINFO) + v.substring(at);
   }
 
   private specValue(spec: i32, v: string): string {
@@ -865,8 +895,8 @@ export class Redactor {
   /** `user<sep>secret` → `user<sep>[REDACTED]`; without the separator it is a user name only. */
   private userPass(v: string, sep: i32): string {
     const at = v.indexOf(String.fromCharCode(sep));
-    if (at < 0 || at + 1 >= v.length) return v;
-    return v.substring(0, at + 1) + this.replace(v.substring(at + 1), RULE_USER_PASS);
+    if (at < 0 || at + 1 >= v.length) return this.maskShapes(v); // a user name (or a token as the user: curl -u sk_live_…:)
+    return this.maskShapes(v.substring(0, at + 1)) + this.replace(v.substring(at + 1), RULE_USER_PASS);
   }
 
   /** The value of a secret flag: openssl-style `file:`/`env:`/`fd:` references are kept, `pass:` masked after the prefix. */
@@ -874,6 +904,11 @@ export class Redactor {
     if (v.length == 0) return v;
     if (v.startsWith("file:") || v.startsWith("env:") || v.startsWith("fd:") || v == "stdin") return v;
     if (v.startsWith("pass:")) return v.length > 5 ? "pass:" + this.replace(v.substring(5), rule) : v;
+    if (v.indexOf("=") > 0 && !hasSpace(v) && compoundSplit(v, 0) > 0) {
+      // a connection string (`Server=…;Password=…`): mask its secret parts when it has some
+      const m = this.maskCompound(v);
+      if (m != v) return m;
+    }
     return this.replace(v, rule);
   }
 
@@ -885,6 +920,7 @@ export class Redactor {
     const spaced = hasSpace(s);
     if (kv > 0) {
       const isFlag = s.charCodeAt(0) == 45;
+      if (!isFlag && !spaced && compoundSplit(s, 0) > 0) return this.maskCompound(s);
       if (isFlag || !spaced) return this.maskKeyValue(tool, s, kv, isFlag, depth);
       const hv = this.maskHeader(s.substring(kv + 1));
       if (hv.length > 0) return s.substring(0, kv + 1) + hv;
@@ -892,12 +928,29 @@ export class Redactor {
     const h = this.maskHeader(s);
     if (h.length > 0) return h;
     if (spaced) return depth < MAX_DEPTH ? this.maskScript(s, depth + 1) : s;
+    if (s.charCodeAt(0) != 45 && compoundSplit(s, 0) > 0) return this.maskCompound(s);
     return this.maskWord(s);
+  }
+
+  /** `a=1,b.password=x`, `Server=h;Password=x`, `a=1&token=x`: each part on its own. */
+  private maskCompound(s: string): string {
+    let out = "";
+    let start: i32 = 0;
+    while (start <= s.length) {
+      const k = compoundSplit(s, start);
+      const end = k > 0 ? k : s.length;
+      const part = s.substring(start, end);
+      out += this.maskText("", part, MAX_DEPTH);
+      if (k <= 0) break;
+      out += s.charAt(k);
+      start = k + 1;
+    }
+    return out;
   }
 
   private maskKeyValue(tool: string, s: string, eq: i32, isFlag: boolean, depth: i32): string {
     const value = s.substring(eq + 1);
-    if (value.length == 0) return s;
+    if (value.length == 0 || listMatch(value.toLowerCase(), "yes,no,true,false,on,off", EQ)) return s; // a setting, not a secret
     const prefix = s.substring(0, eq + 1);
     if (isFlag) {
       const long = s.charCodeAt(1) == 45;
@@ -907,11 +960,16 @@ export class Redactor {
       const norm = normName(jvm ? name.substring(1) : name);
       if (userPassLong(tool, norm)) return prefix + this.userPass(value, 58);
       if (secretName(norm) || (jvm && this.policyKey(norm))) return prefix + this.flagValue(value, jvm ? RULE_JVM : RULE_FLAG);
+      if (uriName(norm)) {
+        const u = this.schemelessUserinfo(value);
+        if (u != value) return prefix + u;
+      }
       return prefix + this.maskText(tool, value, depth);
     }
     const norm = normName(s.substring(0, eq));
     if (this.policyKey(norm)) return prefix + this.replace(value, RULE_POLICY_KEY);
-    if (secretName(norm)) return prefix + this.replace(value, RULE_KEY_VALUE);
+    // SIG: a SAS signature; SECRET_ID: vault's approle secret (a flag --secret-id names a secret instead)
+    if (secretName(norm) || norm == "SIG" || norm == "SECRET_ID") return prefix + this.replace(value, RULE_KEY_VALUE);
     return prefix + this.maskText(tool, value, depth);
   }
 
@@ -934,6 +992,8 @@ export class Redactor {
       while (w < s.length && isSpace(s.charCodeAt(w))) w++;
       if (w < s.length) v = w;
     }
+    const kv = keyPrefixEnd(s.substring(v)); // Cookie: session=SECRET
+    if (kv > 0 && s.charCodeAt(v) != 45 && v + kv + 1 < s.length) v += kv + 1;
     return s.substring(0, v) + this.replace(s.substring(v), RULE_HEADER);
   }
 
@@ -956,7 +1016,7 @@ export class Redactor {
       let end = start;
       while (end < s.length) {
         const d = s.charCodeAt(end);
-        if (d == 47 || d == 63 || d == 35 || isSpace(d)) break;
+        if (d == 47 || isSpace(d)) break; // not at ? or #: a password may hold them
         end++;
       }
       // userinfo: user:SECRET@host (the last @ of the authority)
@@ -970,7 +1030,7 @@ export class Redactor {
         }
       }
       // query parameters naming a secret
-      let q = end;
+      let q = at > start ? at + 1 : start;
       while (q < s.length && s.charCodeAt(q) != 63 && s.charCodeAt(q) != 35 && !isSpace(s.charCodeAt(q))) q++;
       if (q < s.length && s.charCodeAt(q) == 63) {
         let k = q + 1;
@@ -1063,11 +1123,18 @@ export class Redactor {
       if (masked != args) {
         for (let k = i; k < j; k++) {
           const w = words[k];
-          if (masked[k - i] == w.text) continue;
-          const q = s.charCodeAt(w.start);
-          const quoted = (q == 34 || q == 39) && w.end - w.start >= 2;
-          out += s.substring(last, w.start) + (quoted ? s.charAt(w.start) + masked[k - i] + s.charAt(w.start) : masked[k - i]);
-          last = w.end;
+          const old = w.text;
+          const nw = masked[k - i];
+          if (nw == old) continue;
+          // replace only the changed middle, in the script's own quoting
+          let p: i32 = 0;
+          while (p < old.length && p < nw.length && old.charCodeAt(p) == nw.charCodeAt(p)) p++;
+          let sfx: i32 = 0;
+          while (sfx < old.length - p && sfx < nw.length - p && old.charCodeAt(old.length - 1 - sfx) == nw.charCodeAt(nw.length - 1 - sfx)) sfx++;
+          const rawStart = p < old.length ? w.map[p] : (old.length > 0 ? w.map[old.length - 1] + 1 : w.start);
+          const rawEnd = old.length - sfx > p ? w.map[old.length - sfx - 1] + 1 : rawStart;
+          out += s.substring(last, rawStart) + nw.substring(p, nw.length - sfx);
+          last = rawEnd;
         }
       }
       i = j;
@@ -1083,6 +1150,15 @@ export function keyPrefixEnd(s: string): i32 {
   const start = i;
   while (i < s.length && isKeyChar(s.charCodeAt(i))) i++;
   if (i > start && i < s.length && s.charCodeAt(i) == 61 && isKeyChar(s.charCodeAt(start)) && s.charCodeAt(start) != 45) return i;
+  return -1;
+}
+
+/** The first index >= `from` of `,` `;` or `&` followed by `key=` (a list of key=value parts), or -1. */
+function compoundSplit(s: string, from: i32): i32 {
+  for (let k = from; k < s.length - 1; k++) {
+    const c = s.charCodeAt(k);
+    if ((c == 44 || c == 59 || c == 38) && s.charCodeAt(k + 1) != 45 && keyPrefixEnd(s.substring(k + 1)) > 0) return k;
+  }
   return -1;
 }
 
@@ -1111,21 +1187,21 @@ function shellWords(s: string): Word[] {
     w.start = i;
     let text = "";
     let quote: i32 = 0;
-    let run = i;
     while (i < n) {
       const d = s.charCodeAt(i);
       if (quote == 0) {
         if (isSpace(d) || d == 59 || d == 38 || d == 124 || d == 40 || d == 41 || d == 96) break;
-        if (d == 39 || d == 34) { text += s.substring(run, i); quote = d; i++; run = i; continue; }
-        if (d == 92 && i + 1 < n) { text += s.substring(run, i) + s.charAt(i + 1); i += 2; run = i; continue; }
-        i++;
+        if (d == 39 || d == 34) { quote = d; i++; continue; }
+        if (d == 92 && i + 1 < n) { text += s.charAt(i + 1); w.map.push(i + 1); i += 2; continue; }
       } else if (d == quote) {
-        text += s.substring(run, i); quote = 0; i++; run = i;
+        quote = 0; i++; continue;
       } else if (quote == 34 && d == 92 && i + 1 < n && "\"\\$`".indexOf(s.charAt(i + 1)) >= 0) {
-        text += s.substring(run, i) + s.charAt(i + 1); i += 2; run = i;
-      } else i++;
+        text += s.charAt(i + 1); w.map.push(i + 1); i += 2; continue;
+      }
+      text += s.charAt(i);
+      w.map.push(i);
+      i++;
     }
-    text += s.substring(run, i);
     w.end = i;
     w.text = text;
     out.push(w);
