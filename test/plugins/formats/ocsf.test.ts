@@ -21,8 +21,8 @@ describe('ocsf', () => {
       expect(e.duration).toBe((r.end_time - r.start_time) * 1000);
       expect(e.count).toBe(r.num_flows);
       const allow = r.action === 'allow';
-      expect(e).toMatchObject({ status_id: allow ? 1 : 2, disposition_id: allow ? 1 : 2, disposition: allow ? 'Allowed' : 'Blocked' });
-      expect(e.metadata).toMatchObject({ version: '1.1.0', uid: r.id, profiles: ['host'], product: { name: 'procflow', vendor_name: 'procflow', version: PACKAGE_VERSION } });
+      expect(e).toMatchObject({ status_id: allow ? 1 : 2, action_id: allow ? 1 : 2, action: allow ? 'Allowed' : 'Denied', disposition_id: allow ? 1 : 2, disposition: allow ? 'Allowed' : 'Blocked' });
+      expect(e.metadata).toMatchObject({ version: '1.1.0', uid: r.id, profiles: ['host', 'security_control'], product: { name: 'procflow', vendor_name: 'procflow', version: PACKAGE_VERSION } });
       expect(e.device.hostname).toBe(r.host);
 
       expect(e.src_endpoint.ip).toBe(r.source_ip ?? undefined);

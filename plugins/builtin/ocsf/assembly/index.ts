@@ -54,13 +54,16 @@ function event(flow: Flow, o: JsonOut): void {
   o.str("severity", "Informational");
   o.num("status_id", allow ? 1 : 2);
   o.str("status", allow ? "Success" : "Failure");
+  // Security control profile: what the policy did, and the outcome.
+  o.num("action_id", allow ? 1 : 2);
+  o.str("action", allow ? "Allowed" : "Denied");
   o.num("disposition_id", allow ? 1 : 2);
   o.str("disposition", allow ? "Allowed" : "Blocked");
 
   o.obj("metadata");
   o.str("version", OCSF_VERSION);
   o.str("uid", flow.id);
-  o.arr("profiles"); o.str(null, "host"); o.endArr();
+  o.arr("profiles"); o.str(null, "host"); o.str(null, "security_control"); o.endArr();
   o.str("log_name", "flows");
   o.obj("product"); o.str("name", "procflow"); o.str("vendor_name", "procflow"); o.str("version", PRODUCT_VERSION); o.endObj();
   o.endObj();
