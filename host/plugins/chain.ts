@@ -14,6 +14,7 @@ import { PLUGIN_DEFAULTS, type PluginEntry, type PluginsConfig } from './config.
 import { loadPlugin, type BuiltinResolver, type LoadedPlugin } from './loader.js';
 import { applyEnrichment, applyRedaction, MalformedOutput, maskArgs, splitItems } from './policy.js';
 import { PluginPool, type InstanceInfo } from './pool.js';
+import { SUMMARY_PREFIX } from '../redact/core/rules.js';
 import type { FailureKind, LookupContext, StageFn } from './protocol.js';
 
 /** A process as the host's process cache knows it (for the host world's lookups). */
@@ -49,6 +50,8 @@ export interface StageCounters {
   flowsFallbackFormatted: number;
   /** Instantiation time of the last instance, ms. */
   lastInstantiateMs: number;
+  /** Redactors: values masked per rule, from the plugin's `redact-summary` log lines (counts only, never values). */
+  redactions: Record<string, number>;
 }
 
 /** What the chain hands to the router: flows and their items, index for index. */
@@ -104,7 +107,7 @@ function newCounters(): StageCounters {
   return {
     calls: 0, flowsIn: 0, flowsOut: 0,
     failures: { timeout: 0, trap: 0, memory: 0, error: 0, malformed: 0, crash: 0 },
-    flowsPassedThrough: 0, flowsMasked: 0, flowsDropped: 0, flowsFallbackFormatted: 0, lastInstantiateMs: 0,
+    flowsPassedThrough: 0, flowsMasked: 0, flowsDropped: 0, flowsFallbackFormatted: 0, lastInstantiateMs: 0, redactions: {},
   };
 }
 
@@ -122,6 +125,8 @@ export class PluginChain {
   private readonly keyNames = new Map<string, string>();
   /** Idle batch encoders (one per batch in flight: batches of different tenants may interleave). */
   private readonly encoders: BatchEncoder[] = [];
+  /** Instance keys of redactors (whose `redact-summary` lines are counters). */
+  private readonly redactorKeys = new Set<string>();
 
   private constructor(
     private readonly pool: PluginPool,
@@ -150,11 +155,25 @@ export class PluginChain {
 
   private pluginLog(key: string, level: string, message: string): void {
     const plugin = this.keyNames.get(key) ?? key;
+    if (this.redactorKeys.has(key) && message.startsWith(SUMMARY_PREFIX)) return this.addRedactions(plugin, message.slice(SUMMARY_PREFIX.length));
     const log = this.opts.log;
     if (level === 'error') log.error({ plugin }, message);
     else if (level === 'warn') log.warn({ plugin }, message);
     else if (level === 'debug') log.debug({ plugin }, message);
     else log.info({ plugin }, message);
+  }
+
+  /** A redactor's counted summary (`redact-summary {"rule":n,…}`): added to its counters, not logged. */
+  private addRedactions(plugin: string, json: string): void {
+    let counts: unknown;
+    try {
+      counts = JSON.parse(json);
+    } catch {
+      return;
+    }
+    if (typeof counts !== 'object' || counts === null) return;
+    const into = this.counter(plugin).redactions;
+    for (const [rule, n] of Object.entries(counts)) if (Number.isInteger(n) && n > 0) into[rule] = (into[rule] ?? 0) + (n as number);
   }
 
   private async loadGeneration(cfg: PluginsConfig): Promise<Generation> {
@@ -177,6 +196,7 @@ export class PluginChain {
         for (const [h, config] of configs) {
           const key = `${entry.name}@${loaded.sha256.slice(0, 12)}#${h}/g${seq}`;
           this.keyNames.set(key, entry.name);
+          if (entry.stage === 'redactor') this.redactorKeys.add(key);
           defined.push(key);
           let info: InstanceInfo;
           try {
