@@ -6,7 +6,8 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
-import type { DefineMsg, FailureKind, FromWorker, LookupContext, ToWorker } from './protocol.js';
+import { directStage, type DirectStage } from './direct-call.js';
+import type { DefineMsg, FailureKind, FromWorker, LookupContext, StageFn, ToWorker } from './protocol.js';
 import { unversioned } from './wit-check.js';
 
 interface PluginExports {
@@ -30,6 +31,10 @@ interface Held {
   def: DefineMsg;
   exports?: PluginExports;
   memories: WebAssembly.Memory[];
+  /** The component's core instances (for calls without the glue, direct-call.ts). */
+  cores: WebAssembly.Instance[];
+  /** Stage functions callable directly, found at instantiation. */
+  direct: Partial<Record<StageFn, DirectStage>>;
   /** Lookups of the batch being processed. */
   ctx?: { procs: Map<number, Process>; flows: Map<string, number> };
 }
@@ -92,6 +97,8 @@ async function instantiate(h: Held): Promise<PluginExports> {
   if (!glue) glues.set(h.def.glue, (glue = import(h.def.glue)));
   const { instantiate: inst } = await glue;
   h.memories = [];
+  h.cores = [];
+  h.direct = {};
   const getCoreModule = (name: string) => {
     const m = h.def.modules[name];
     if (!m) throw new Error(`core module ${name} missing`);
@@ -100,9 +107,16 @@ async function instantiate(h: Held): Promise<PluginExports> {
   const instantiateCore = async (m: WebAssembly.Module, imports?: WebAssembly.Imports) => {
     const instance = await WebAssembly.instantiate(m, imports ?? {});
     for (const v of Object.values(instance.exports)) if (v instanceof WebAssembly.Memory) h.memories.push(v);
+    h.cores.push(instance);
     return instance;
   };
-  return (await inst(getCoreModule, hostImports(h), instantiateCore)) as PluginExports;
+  const exports = (await inst(getCoreModule, hostImports(h), instantiateCore)) as PluginExports;
+  for (const fn of ['enrich', 'redact', 'format'] as const) {
+    if (!exports[fn]) continue;
+    const d = directStage(h.cores, fn);
+    if (d) h.direct[fn] = d;
+  }
+  return exports;
 }
 
 function classify(h: Held, err: unknown): { kind: FailureKind; message: string } {
@@ -131,7 +145,7 @@ function setContext(h: Held, ctx: LookupContext | undefined): void {
 async function onMessage(msg: ToWorker): Promise<void> {
   switch (msg.type) {
     case 'define':
-      held.set(msg.key, { def: msg, memories: [] });
+      held.set(msg.key, { def: msg, memories: [], cores: [], direct: {} });
       return;
     case 'drop':
       held.delete(msg.key);
@@ -167,7 +181,17 @@ async function onMessage(msg: ToWorker): Promise<void> {
       }
       setContext(h, msg.ctx);
       try {
-        if (msg.fn === 'format') {
+        const direct = h.direct[msg.fn];
+        if (direct) {
+          const r = direct(msg.input);
+          if (!r.ok) {
+            send({ type: 'result', id: msg.id, ok: false, kind: 'error', message: r.error });
+          } else if ('items' in r) {
+            send({ type: 'result', id: msg.id, ok: true, items: r.items }, [r.items.buf.buffer as ArrayBuffer, r.items.offsets.buffer as ArrayBuffer]);
+          } else {
+            send({ type: 'result', id: msg.id, ok: true, output: r.output }, [r.output.buffer as ArrayBuffer]);
+          }
+        } else if (msg.fn === 'format') {
           const items = h.exports.format!(msg.input);
           if (!Array.isArray(items)) throw new TypeError('format returned no list');
           let total = 0;
