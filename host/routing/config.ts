@@ -247,8 +247,18 @@ export function checkRoutesAgainst(c: RoutedConfig, problems: ConfigProblem[]): 
     else names.set(n, i);
   });
   const r = c.routes;
-  if (!r) return;
   const shared = c.plugins?.chain ?? [];
+  if (!r) {
+    // Without routes a formatter in plugins.chain formats for every sink.
+    const f = formatterOf(shared);
+    const type = f ? builtinContentType(f.path) : undefined;
+    c.sinks.forEach((s, i) => {
+      if (s.type === 'elasticsearch' && type !== undefined && !isJsonContentType(type)) {
+        problem(problems, ['sinks', i], `an elasticsearch sink indexes JSON documents, but plugins.chain's formatter ${f!.name} writes ${type}; use a JSON formatter, or routes: to give this sink a route of its own`);
+      }
+    });
+    return;
+  }
   const sharedFormatter = shared.findIndex((e) => e.stage === 'formatter');
   if (sharedFormatter >= 0) {
     problem(problems, ['plugins', 'chain', sharedFormatter], 'a formatter in plugins.chain: with routes, plugins.chain runs before routing (enrichers, redactors for every route) and each route picks its format; move the formatter to the chain of the routes that want it');

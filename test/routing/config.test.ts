@@ -191,3 +191,10 @@ describe('routes: refused, with the field path', () => {
     );
   });
 });
+
+describe('without routes', () => {
+  it('a non-JSON formatter in plugins.chain cannot feed an elasticsearch sink', () => {
+    expect(problems({ sinks: SINKS, plugins: { chain: [CEF_FMT] } })).toEqual([expect.stringMatching(/^sinks\[2\]: an elasticsearch sink indexes JSON documents, but plugins\.chain's formatter cef writes text\/plain/)]);
+    expect(problems({ sinks: SINKS, plugins: { chain: [JSON_FMT] } })).toEqual([]);
+  });
+});
