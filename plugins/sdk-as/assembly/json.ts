@@ -10,9 +10,19 @@ function escapeBody(w: Writer, ptr: usize, n: usize): void {
   w.ensure(n);
   let start = ptr;
   const end = ptr + n;
-  for (let p = ptr; p < end; p++) {
-    const c = load<u8>(p);
+  let p = ptr;
+  while (p < end) {
+    // Eight bytes at a time while none needs escaping (no control char, '"' or '\\').
+    if (p + 8 <= end) {
+      const v = load<u64>(p);
+      const q = v ^ 0x2222222222222222;
+      const b = v ^ 0x5c5c5c5c5c5c5c5c;
+      const flags = ((v - 0x2020202020202020) & ~v) | ((q - 0x0101010101010101) & ~q) | ((b - 0x0101010101010101) & ~b);
+      if ((flags & 0x8080808080808080) == 0) { p += 8; continue; }
+    }
+    const c = load<u8>(p++);
     if (c >= 0x20 && c != 0x22 && c != 0x5c) continue;
+    p--;
     w.copy(start, p - start);
     start = p + 1;
     w.byte(0x5c);
@@ -27,6 +37,7 @@ function escapeBody(w: Writer, ptr: usize, n: usize): void {
       w.byte(<u8>HEX.charCodeAt(c >> 4));
       w.byte(<u8>HEX.charCodeAt(c & 15));
     }
+    p++;
   }
   w.copy(start, end - start);
 }
