@@ -34,6 +34,8 @@ export interface Route {
   match?: { key: string; matcher: Matcher };
   /** Its chain; absent when it has no plugins (records go to the sinks as they are). */
   chain?: RouteChain;
+  /** The tenant its chain's plugins see (`tenants:` overrides): the route's name with routes, none without. */
+  tenant?: string;
   /** Whether the chain ends in a formatter (sinks frame its items) or not (sinks encode records). */
   formatted: boolean;
   sinks: Sink[];
@@ -130,8 +132,7 @@ export class Router {
     c.matched += recs.length;
     if (!route.chain) return { flows: recs, items: [], contentType: '', dropped: 0 };
     try {
-      // The route's name is the tenant its plugins see: `tenants:` overrides in a shared chain pick by route.
-      const res = await route.chain.process(recs, route.name);
+      const res = await route.chain.process(recs, route.tenant);
       c.dropped += res.dropped;
       return res;
     } catch (err) {

@@ -88,7 +88,8 @@ export async function buildRouting(cfg: RoutingConfig, make: RoutingFactories, l
       summary.push({ route: name, plugins: entries.map((e) => `${e.stage}:${e.name}`), sinks: sinkNames });
       const chain = await chainFor(entries);
       if (chain) byRoute.push([name, chain]);
-      return { name, match, chain, formatted: formatterOf(entries) !== undefined, sinks: sinkNames.map(sinkByName) };
+      // With routes the route's name is the tenant its plugins see (`tenants:` overrides, even in a shared chain).
+      return { name, match, chain, tenant: cfg.routes ? name : undefined, formatted: formatterOf(entries) !== undefined, sinks: sinkNames.map(sinkByName) };
     };
 
     const r = cfg.routes;

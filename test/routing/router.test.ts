@@ -140,6 +140,21 @@ describe('redaction on every route', () => {
   });
 });
 
+describe('route names are tenants', () => {
+  it('two routes share one chain; its plugins\' `tenants:` overrides pick by route name', async () => {
+    const dir = tempDir();
+    const chain = [{ name: 'mask', stage: 'redactor', path: 'builtin:redact-args', tenants: { 'team-b': { replacement: '[B]' } } }];
+    routing = await startRouting({
+      sinks: [{ type: 'file', name: 'a', path: join(dir, 'a.log') }, { type: 'file', name: 'b', path: join(dir, 'b.log') }],
+      routes: { key: 'source_namespace', tenants: [{ name: 'team-a', match: { values: ['team-a'] }, chain, sinks: ['a'] }, { name: 'team-b', match: { values: ['team-b'] }, chain, sinks: ['b'] }] },
+    }, dir);
+    expect(routing.chains).toHaveLength(1);
+    await routing.router.route(records());
+    expect(JSON.parse(lines(join(dir, 'a.log'))[0]!).process_args[0]).toBe('-h db.internal --password=[REDACTED] -U app');
+    expect(JSON.parse(lines(join(dir, 'b.log'))[0]!).process_args[0]).toBe('-h db.internal --password=[B] -U app');
+  });
+});
+
 describe('formatter items reach the sinks', () => {
   it('a route with a formatter: the file sink writes its items, one per line; a route without one: the sink\'s own format', async () => {
     const dir = tempDir();
