@@ -16,6 +16,8 @@ export enum Fld {
   TcpMeanSendCongestionWindow, TcpMinSendCongestionWindow, TcpMeanSmoothRtt, TcpMaxSmoothRtt,
   TcpMeanMinRtt, TcpMaxMinRtt, TcpMeanMss, TcpMinMss, TcpTotalRetransmissions, TcpLostPackets,
   TcpUnrecoveredTo,
+  // Added by builtin:enrich-process when it runs before the formatter (`-` when unknown).
+  ProcessParentName, ProcessParentId, ProcessCgroup, ContainerId,
   Count,
 }
 
@@ -71,6 +73,10 @@ export function fieldName(k: i32): string {
     case Fld.TcpTotalRetransmissions: return "tcp_total_retransmissions";
     case Fld.TcpLostPackets: return "tcp_lost_packets";
     case Fld.TcpUnrecoveredTo: return "tcp_unrecovered_to";
+    case Fld.ProcessParentName: return "process_parent_name";
+    case Fld.ProcessParentId: return "process_parent_id";
+    case Fld.ProcessCgroup: return "process_cgroup";
+    case Fld.ContainerId: return "container_id";
   }
   return "";
 }
@@ -178,7 +184,7 @@ export class FlowView {
   /** True when field `k` is a number. */
   isNum(k: i32): bool {
     const b = this.tag(k);
-    return b < 0x80 || (b >= 0xe0 && b != 0xc1) || (b >= 0xca && b <= 0xd3);
+    return b < 0x80 || b >= 0xe0 || (b >= 0xca && b <= 0xd3);
   }
 
   /** Field `k` as a string; "" when absent or not a string. */
@@ -359,6 +365,37 @@ export class JsonOut {
   field(key: string | null, v: FlowView, k: i32): void {
     v.json(k, this.key(key));
   }
+}
+
+/**
+ * The parent process builtin:enrich-process added (`process_parent_name` / `_id`),
+ * with the same rules as ProcessInfo: empty / -1 when absent or a placeholder.
+ */
+export class ParentInfo {
+  /** Full executable path, or "". */
+  path: string = "";
+  /** Executable name (path's last element, or comm), or "". */
+  name: string = "";
+  /** The pid, or -1. */
+  pid: i64 = -1;
+
+  constructor(v: FlowView) {
+    const pn = v.str(Fld.ProcessParentName);
+    if (isPath(pn)) { this.path = pn; this.name = baseName(pn); }
+    else if (!isPlaceholder(pn)) this.name = pn;
+    this.pid = parsePid(v.str(Fld.ProcessParentId));
+  }
+
+  /** True when anything is known about the parent. */
+  get known(): bool {
+    return this.name.length > 0 || this.pid >= 0;
+  }
+}
+
+/** The container id builtin:enrich-process added, or "" when absent or `-`. */
+export function containerIdOf(v: FlowView): string {
+  const id = v.str(Fld.ContainerId);
+  return isPlaceholder(id) ? "" : id;
 }
 
 /** True for the fields that are a map or a placeholder string: labels and policies. */

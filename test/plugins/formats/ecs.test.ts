@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { flow } from '../helpers.js';
-import { baseName, FORMAT_FIXTURES, joined, runFormat } from './fixtures.js';
+import { baseName, enrichment, FORMAT_FIXTURES, joined, runFormat } from './fixtures.js';
 
 const iso = (secs: number) => new Date(secs * 1000).toISOString();
 
@@ -14,7 +14,8 @@ describe('ecs', () => {
     expect(out.contentType).toBe('application/json');
     FORMAT_FIXTURES.forEach((r, i) => {
       const d = JSON.parse(out.items[i]);
-      expect(Object.keys(d).sort()).toEqual(['@timestamp', 'destination', 'ecs', 'event', 'host', 'network', 'procflow', 'source', ...(d.process ? ['process'] : [])].sort());
+      const e = enrichment(r);
+      expect(Object.keys(d).sort()).toEqual(['@timestamp', 'destination', 'ecs', 'event', 'host', 'network', 'procflow', 'source', ...(d.process ? ['process'] : []), ...(e.container && e.container !== '-' ? ['container'] : [])].sort());
       expect(d['@timestamp']).toBe(iso(r.end_time));
       expect(d.ecs.version).toMatch(/^8\.\d+\.\d+$/);
       expect(d.event).toMatchObject({
@@ -63,6 +64,14 @@ describe('ecs', () => {
       expect(d.procflow.dest_service_name).toBe(r.dest_service_name);
       for (const k of ['source_labels', 'dest_labels', 'policies'] as const) expect(d.procflow[k]).toEqual(typeof r[k] === 'string' ? undefined : r[k]);
       expect(d.procflow.tcp_mean_smooth_rtt).toBe(r.tcp_mean_smooth_rtt);
+
+      // builtin:enrich-process's fields: the parent as process.parent, the container as container.id, all raw under procflow.*.
+      const parentIsPath = e.parent?.startsWith('/') ?? false;
+      const parentName = parentIsPath ? baseName(e.parent!) : e.parent && e.parent !== '-' ? e.parent : undefined;
+      const ppid = e.ppid && /^\d+$/.test(e.ppid) ? Number(e.ppid) : undefined;
+      expect(d.process?.parent).toEqual(parentName || ppid !== undefined ? { ...(parentIsPath ? { executable: e.parent } : {}), ...(parentName ? { name: parentName } : {}), ...(ppid !== undefined ? { pid: ppid } : {}) } : undefined);
+      expect(d.container?.id).toBe(e.container && e.container !== '-' ? e.container : undefined);
+      for (const k of ['process_parent_name', 'process_parent_id', 'process_cgroup', 'container_id']) expect(d.procflow[k]).toBe((r as unknown as Record<string, unknown>)[k]);
     });
   });
 

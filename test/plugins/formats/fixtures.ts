@@ -16,6 +16,12 @@ const TCP = {
   tcp_mean_min_rtt: 41, tcp_max_min_rtt: 60, tcp_mean_mss: 1448, tcp_min_mss: 1448, tcp_total_retransmissions: 2, tcp_lost_packets: 1, tcp_unrecovered_to: 0,
 };
 
+/** What builtin:enrich-process adds for a process in a docker container. */
+export const ENRICHED = {
+  process_parent_name: '/usr/bin/bash', process_parent_id: '4242',
+  process_cgroup: `/system.slice/docker-${'ab'.repeat(32)}.scope`, container_id: 'ab'.repeat(32),
+};
+
 /** The fixture records, in golden-file order. */
 export const FORMAT_FIXTURES: FlowRecord[] = [
   // 0: a plain outbound TCP flow with tcp stats.
@@ -44,6 +50,10 @@ export const FORMAT_FIXTURES: FlowRecord[] = [
   flow(5, { process_name: 'kworker/0:1', process_id: '15', process_args: [[]], num_process_args: 1, bytes_in: 6_000_000_000, bytes_out: 4_294_967_296, start_time: 951782400, end_time: 951782415 }),
   // 6: the seed's default record shape with a secret-looking argument (formatters do not redact) and tcp stats absent.
   flow(6, { reporter: 'dst', action: 'allow', dest_service_name: 'postgres', dest_service_namespace: 'db', dest_service_port: '5432', source_namespace: 'team-a', dest_name: 'pg-0', dest_namespace: 'db' }),
+  // 7: with the fields builtin:enrich-process adds: parent path and pid, cgroup, container id.
+  Object.assign(flow(7, { process_args: [['-s', 'https://example.com/']], process_name: '/usr/bin/curl', num_process_args: 1 }), ENRICHED),
+  // 8: enrich-process fields unknown (`-`), parent known by comm only.
+  Object.assign(flow(8), { process_parent_name: 'runc:[2:INIT]', process_parent_id: '-', process_cgroup: '-', container_id: '-' }),
 ];
 
 /** What a formatter produced for a batch: items as UTF-8 text, and their content type. */
@@ -73,3 +83,9 @@ export const joined = (r: FlowRecord): string[] => r.process_args.map((a) => a.j
 
 /** `/usr/bin/psql` → `psql`. */
 export const baseName = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
+
+/** The enrich-process fields of a record, when it has them. */
+export function enrichment(r: FlowRecord): { parent?: string; ppid?: string; cgroup?: string; container?: string } {
+  const x = r as unknown as Record<string, string | undefined>;
+  return { parent: x.process_parent_name, ppid: x.process_parent_id, cgroup: x.process_cgroup, container: x.container_id };
+}

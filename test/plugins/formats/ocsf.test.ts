@@ -3,7 +3,7 @@
  * from the input record and the OCSF definitions (docs/formats.md#ocsf).
  */
 import { describe, expect, it } from 'vitest';
-import { baseName, FORMAT_FIXTURES, joined, PACKAGE_VERSION, runFormat } from './fixtures.js';
+import { baseName, enrichment, FORMAT_FIXTURES, joined, PACKAGE_VERSION, runFormat } from './fixtures.js';
 
 describe('ocsf', () => {
   it('maps every fixture record onto a Network Activity: Traffic event with its required attributes', async () => {
@@ -50,7 +50,18 @@ describe('ocsf', () => {
         expect(e.actor.process.pid).toBe(pid);
         expect(e.actor.process.file).toEqual(isPath ? { name: baseName(r.process_name), path: r.process_name, type_id: 1, type: 'Regular File' } : undefined);
         expect(e.actor.process.cmd_line).toBe(r.process_args.length === 1 ? [r.process_name, ...r.process_args[0]].join(' ') : undefined);
+        // builtin:enrich-process's fields: parent_process and container.uid.
+        const x = enrichment(r);
+        const parentIsPath = x.parent?.startsWith('/') ?? false;
+        const parentName = parentIsPath ? baseName(x.parent!) : x.parent && x.parent !== '-' ? x.parent : undefined;
+        const ppid = x.ppid && /^\d+$/.test(x.ppid) ? Number(x.ppid) : undefined;
+        expect(e.actor.process.parent_process).toEqual(parentName || ppid !== undefined ? {
+          ...(parentName ? { name: parentName } : {}), ...(ppid !== undefined ? { pid: ppid } : {}),
+          ...(parentIsPath ? { file: { name: parentName, path: x.parent, type_id: 1, type: 'Regular File' } } : {}),
+        } : undefined);
+        expect(e.actor.process.container?.uid).toBe(x.container && x.container !== '-' ? x.container : undefined);
       }
+      expect(e.unmapped.process_cgroup).toBe(enrichment(r).cgroup);
 
       // Everything else under unmapped, with flow log names and values.
       expect(e.unmapped).toMatchObject({ reporter: r.reporter, source_labels: r.source_labels, dest_labels: r.dest_labels, policies: r.policies, process_name: r.process_name, process_id: r.process_id, process_args: joined(r) });

@@ -4,7 +4,7 @@
  * and the semantic-convention attributes against the input record.
  */
 import { describe, expect, it } from 'vitest';
-import { FORMAT_FIXTURES, joined, runFormat } from './fixtures.js';
+import { enrichment, FORMAT_FIXTURES, joined, runFormat } from './fixtures.js';
 
 const LOG_RECORD_FIELDS = new Set(['timeUnixNano', 'observedTimeUnixNano', 'severityNumber', 'severityText', 'body', 'attributes', 'droppedAttributesCount', 'flags', 'traceId', 'spanId', 'eventName']);
 
@@ -78,7 +78,13 @@ describe('otlp-json', () => {
       expect(a['procflow.process_id']).toBe(r.process_id);
       expect(a['procflow.process_args']).toEqual(joined(r));
       expect(a['procflow.tcp_mean_mss']).toBe(r.tcp_mean_mss === undefined ? undefined : BigInt(r.tcp_mean_mss));
-      for (const k of Object.keys(a)) expect(k.startsWith('procflow.') || /^(process|source|destination|network|host)\./.test(k), k).toBe(true);
+      // builtin:enrich-process's fields: process.parent_pid, container.id, all raw under procflow.*.
+      const x = enrichment(r);
+      expect(a['process.parent_pid']).toBe(x.ppid && /^\d+$/.test(x.ppid) ? BigInt(x.ppid) : undefined);
+      expect(a['container.id']).toBe(x.container && x.container !== '-' ? x.container : undefined);
+      expect(a['procflow.process_cgroup']).toBe(x.cgroup);
+      expect(a['procflow.process_parent_name']).toBe(x.parent);
+      for (const k of Object.keys(a)) expect(k.startsWith('procflow.') || /^(process|source|destination|network|host|container)\./.test(k), k).toBe(true);
     });
   });
 });

@@ -1,7 +1,7 @@
 // Built-in formatter: each flow as an Elastic Common Schema (ECS 8.x) document.
 // Mapping and placeholder rules: docs/formats.md#ecs. Fields ECS has no place
 // for keep their flow log names under `procflow.*`, so nothing is lost.
-import { Flow, Items, FlowView, Fld, JsonOut, ProcessInfo, protoNumber, ipVersion, writeIsoTime, writeSchemaFields, writeProcessFields } from "procflow-plugin-sdk";
+import { Flow, Items, FlowView, Fld, JsonOut, ProcessInfo, ParentInfo, containerIdOf, protoNumber, ipVersion, writeIsoTime, writeSchemaFields, writeProcessFields } from "procflow-plugin-sdk";
 
 /** The ECS version the documents follow. */
 const ECS_VERSION = "8.11.0";
@@ -72,8 +72,18 @@ function document(flow: Flow, o: JsonOut): void {
       o.num("args_count", <f64>(args.length + 1));
       o.str("command_line", p.commandLine());
     }
+    const parent = new ParentInfo(v);
+    if (parent.known) {
+      o.obj("parent");
+      if (parent.path.length > 0) o.str("executable", parent.path);
+      if (parent.name.length > 0) o.str("name", parent.name);
+      if (parent.pid >= 0) o.num("pid", <f64>parent.pid);
+      o.endObj();
+    }
     o.endObj();
   }
+  const container = containerIdOf(v);
+  if (container.length > 0) { o.obj("container"); o.str("id", container); o.endObj(); }
 
   endpoint(o, v, "source", Fld.SourceIp, Fld.SourcePort, fromSrc ? bytesOut : bytesIn, fromSrc ? pktsOut : pktsIn);
   endpoint(o, v, "destination", Fld.DestIp, Fld.DestPort, fromSrc ? bytesIn : bytesOut, fromSrc ? pktsIn : pktsOut);
@@ -90,7 +100,7 @@ function document(flow: Flow, o: JsonOut): void {
   o.num("packets", pktsIn + pktsOut);
   o.endObj();
 
-  // Everything else, verbatim under its flow log name (aggregation names, counts, tcp_*; labels and policies when they are maps).
+  // Everything else, verbatim under its flow log name (aggregation names, counts, tcp_*, enrich-process fields; labels and policies when they are maps).
   o.obj("procflow");
   writeSchemaFields(o, v, Fld.Reporter, Fld.SourceIp);
   writeSchemaFields(o, v, Fld.SourceName, Fld.DestIp, true);

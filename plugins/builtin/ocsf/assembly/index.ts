@@ -2,7 +2,7 @@
 // (class_uid 4001, activity Traffic) with the host profile's actor.process.
 // Mapping and placeholder rules: docs/formats.md#ocsf. Fields OCSF has no
 // attribute for go to `unmapped` under their flow log names.
-import { Flow, Items, FlowView, Fld, JsonOut, ProcessInfo, protoNumber, ipVersion, isPlaceholder, baseName, writeSchemaFields, writeProcessFields } from "procflow-plugin-sdk";
+import { Flow, Items, FlowView, Fld, JsonOut, ProcessInfo, ParentInfo, containerIdOf, protoNumber, ipVersion, isPlaceholder, baseName, writeSchemaFields, writeProcessFields } from "procflow-plugin-sdk";
 
 /** The OCSF schema version the events follow. */
 const OCSF_VERSION = "1.1.0";
@@ -108,6 +108,18 @@ function event(flow: Flow, o: JsonOut): void {
       o.str("type", "Regular File");
       o.endObj();
     }
+    const parent = new ParentInfo(v);
+    if (parent.known) {
+      o.obj("parent_process");
+      if (parent.name.length > 0) o.str("name", parent.name);
+      if (parent.pid >= 0) o.num("pid", <f64>parent.pid);
+      if (parent.path.length > 0) {
+        o.obj("file"); o.str("name", parent.name); o.str("path", parent.path); o.num("type_id", 1); o.str("type", "Regular File"); o.endObj();
+      }
+      o.endObj();
+    }
+    const container = containerIdOf(v);
+    if (container.length > 0) { o.obj("container"); o.str("uid", container); o.endObj(); }
     o.endObj();
     o.endObj();
   }

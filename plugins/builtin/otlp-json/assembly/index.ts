@@ -2,7 +2,7 @@
 // encoding (int64 values as decimal strings, AnyValue wrappers). Items are bare
 // LogRecords: wrapping them in resourceLogs/scopeLogs is the sink's job.
 // Mapping (semantic-convention names, the rest under procflow.*): docs/formats.md#otlp-json.
-import { Flow, Items, Reader, Writer, FlowView, Fld, JsonOut, ProcessInfo, fieldName, ipVersion, jsonNumber } from "procflow-plugin-sdk";
+import { Flow, Items, Reader, Writer, FlowView, Fld, JsonOut, ProcessInfo, ParentInfo, containerIdOf, fieldName, ipVersion, jsonNumber } from "procflow-plugin-sdk";
 
 // One attribute {"key":K,"value":{…}}: opens the value object; close with endObj twice.
 function attr(o: JsonOut, key: string): void {
@@ -122,6 +122,10 @@ function record(flow: Flow, o: JsonOut): void {
     o.endObj(); o.endObj();
     intAttr(o, "process.args_count", <f64>(args.length + 1));
   }
+  const parent = new ParentInfo(v);
+  if (parent.pid >= 0) intAttr(o, "process.parent_pid", <f64>parent.pid);
+  const container = containerIdOf(v);
+  if (container.length > 0) strAttr(o, "container.id", container);
   if (v.isStr(Fld.SourceIp)) strAttr(o, "source.address", v.str(Fld.SourceIp));
   if (v.isNum(Fld.SourcePort)) intAttr(o, "source.port", v.num(Fld.SourcePort));
   if (v.isStr(Fld.DestIp)) strAttr(o, "destination.address", v.str(Fld.DestIp));
