@@ -69,6 +69,7 @@ export const ERRORS = {
   ELASTIC_SETUP: spec('PROCFLOW_E_ELASTIC_SETUP', 'procflow elastic setup: {step} failed against {url} ({reason}). {fix}'),
   ITER: spec('PROCFLOW_E_ITER', 'Running BPF iterator {program} failed: {reason}. Iterators need Linux 5.8+.'),
   PLUGIN_CONFIG: spec('PROCFLOW_E_PLUGIN_CONFIG', 'Invalid plugin setting {field}: {reason}. {fix}'),
+  REDACT_KEY: spec('PROCFLOW_E_REDACT_KEY', 'Cannot use the redaction HMAC key file {path} ({reason}). {fix}'),
   PLUGIN_NOT_FOUND: spec('PROCFLOW_E_PLUGIN_NOT_FOUND', 'Plugin {name}: cannot read {path} ({reason}). Check the path in plugins.chain, or build the plugin with `procflow plugin build DIR`.'),
   PLUGIN_PIN_MISSING: spec('PROCFLOW_E_PLUGIN_PIN_MISSING', 'Plugin {name} ({path}) has no sha256 pin. Every plugin that is not built in must be pinned: add `sha256: {actual}` to its entry after checking that this is the file you mean to run.'),
   PLUGIN_PIN_MISMATCH: spec('PROCFLOW_E_PLUGIN_PIN_MISMATCH', 'Plugin {name} ({path}) has sha256 {actual}, but its entry pins {expected}. The file changed: rebuild or restore it, or update the pin if the new version is intended.'),

@@ -9,6 +9,7 @@ import { Agent } from '../agent/agent.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { ERRORS, ProcflowError } from '../errors.js';
 import type { PluginsConfig } from '../plugins/config.js';
+import { describeRedaction, prepareRedaction, withDefaultRedaction } from '../redact/setup.js';
 import type { Logger } from '../log.js';
 import type { HookMode } from '../sources/bpf/hooks.js';
 
@@ -25,8 +26,9 @@ export interface RunOptions {
 }
 
 /**
- * The plugin chain of a config that says nothing about plugins: argument
- * redaction is on unless the operator turns it off (`plugins: { chain: [] }`).
+ * The plugin chain of a config that says nothing about plugins. Argument
+ * redaction is on unless the operator turns it off (`plugins.defaultRedaction:
+ * false`): any chain without a redact-args entry gets it first (withDefaultRedaction).
  */
 export const DEFAULT_PLUGINS: PluginsConfig = { chain: [{ name: 'redact-args', stage: 'redactor', path: 'builtin:redact-args' }] };
 
@@ -34,7 +36,8 @@ export const DEFAULT_PLUGINS: PluginsConfig = { chain: [{ name: 'redact-args', s
 export function effectiveConfig(opts: RunOptions): LoadedConfig {
   const config = loadConfig(opts.configPath);
   // With routes, redaction is added per route (host/routing/redaction.ts) so each route's own masking policy applies.
-  config.plugins ??= config.routes ? { chain: [] } : DEFAULT_PLUGINS;
+  config.plugins = config.routes ? (config.plugins ?? { chain: [] }) : withDefaultRedaction(config.plugins);
+  config.plugins = prepareRedaction(config.plugins, config.dataDir); // policy JSON, hash-mode key from its 0600 file
   if (opts.hooks) config.hooks = opts.hooks;
   if (opts.flushIntervalMs !== undefined) config.flushInterval = opts.flushIntervalMs;
   if (opts.argsCap !== undefined) config.argsCap = opts.argsCap;
@@ -50,6 +53,7 @@ export function effectiveConfig(opts: RunOptions): LoadedConfig {
 /** Runs the agent until stopped; resolves with the exit code. */
 export async function runAgent(opts: RunOptions, log: Logger): Promise<number> {
   const config = effectiveConfig(opts);
+  log.info(describeRedaction(config.plugins));
   const agent = await Agent.start(config, log); // checks privileges and kernel before anything is written
   try {
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });

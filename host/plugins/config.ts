@@ -18,6 +18,7 @@
  */
 import { ERRORS, ProcflowError } from '../errors.js';
 import { GRANTS, type Grant, type Stage } from './wit-check.js';
+import { validateRedactArgsConfig, validateRedactPolicy, type RedactPolicy } from '../redact/policy.js';
 
 /** What a failing redactor does: replace the batch's arguments by a marker, or drop its flows. */
 export type RedactorFailure = 'mask' | 'drop';
@@ -46,6 +47,8 @@ export interface PluginEntry {
   grants?: Grant[];
   /** Send the host's process lookups (get-process, process-chain, flow-process) with each batch. Default: true for enrichers. */
   lookups?: boolean;
+  /** `builtin:redact-args` only: its masking policy (docs/redaction.md), handed to the plugin as JSON. */
+  policy?: RedactPolicy;
 }
 
 /** The `plugins:` section. */
@@ -60,6 +63,11 @@ export interface PluginsConfig {
   batchSize?: number;
   /** The plugins, in the order they run. At most one formatter, and it runs last. */
   chain: PluginEntry[];
+  /**
+   * `builtin:redact-args` runs first in every chain that has no redact-args entry of its own
+   * (default true). `false` is the only way to run without argument redaction.
+   */
+  defaultRedaction?: boolean;
 }
 
 /** Defaults of the per-plugin limits. */
@@ -89,8 +97,8 @@ function positiveInt(v: unknown, field: string, max: number, example: string): n
   return v;
 }
 
-const ENTRY_KEYS = new Set(['name', 'stage', 'path', 'sha256', 'config', 'tenants', 'timeoutMs', 'memoryMiB', 'onFailure', 'grants', 'lookups']);
-const TOP_KEYS = new Set(['workers', 'cacheDir', 'maskMarker', 'batchSize', 'chain']);
+const ENTRY_KEYS = new Set(['name', 'stage', 'path', 'sha256', 'config', 'tenants', 'timeoutMs', 'memoryMiB', 'onFailure', 'grants', 'lookups', 'policy']);
+const TOP_KEYS = new Set(['workers', 'cacheDir', 'maskMarker', 'batchSize', 'chain', 'defaultRedaction']);
 
 /** Validates a raw `plugins:` value (parsed YAML); throws PROCFLOW_E_PLUGIN_CONFIG naming the field path and the fix. */
 export function validatePluginsConfig(raw: unknown, at = 'plugins'): PluginsConfig {
@@ -103,6 +111,10 @@ export function validatePluginsConfig(raw: unknown, at = 'plugins'): PluginsConf
   if (raw.cacheDir !== undefined) {
     if (typeof raw.cacheDir !== 'string' || raw.cacheDir === '') fail(`${at}.cacheDir`, 'expected a directory path', 'For example cacheDir: /var/cache/procflow/plugins.');
     out.cacheDir = raw.cacheDir;
+  }
+  if (raw.defaultRedaction !== undefined) {
+    if (typeof raw.defaultRedaction !== 'boolean') fail(`${at}.defaultRedaction`, `expected true or false, got ${JSON.stringify(raw.defaultRedaction)}`, 'defaultRedaction: false runs without argument redaction; leave it out to keep it on.');
+    out.defaultRedaction = raw.defaultRedaction;
   }
   if (raw.maskMarker !== undefined) {
     if (typeof raw.maskMarker !== 'string') fail(`${at}.maskMarker`, 'expected a string', 'For example maskMarker: "[REDACTED]".');
@@ -142,6 +154,14 @@ export function validatePluginsConfig(raw: unknown, at = 'plugins'): PluginsConf
     if (e.grants !== undefined) {
       if (!Array.isArray(e.grants) || e.grants.some((g) => typeof g !== 'string' || !(g in GRANTS))) fail(`${f}.grants`, `expected a list of ${Object.keys(GRANTS).join(', ')}`, 'Grant only what the plugin needs; filesystem and network cannot be granted.');
       entry.grants = e.grants as Grant[];
+    }
+    if (e.path === 'builtin:redact-args') {
+      if (entry.config) validateRedactArgsConfig(entry.config, `${f}.config`);
+      for (const [t, c] of Object.entries(entry.tenants ?? {})) validateRedactArgsConfig(c, `${f}.tenants.${t}`);
+    }
+    if (e.policy !== undefined) {
+      if (e.path !== 'builtin:redact-args') fail(`${f}.policy`, 'only builtin:redact-args reads a masking policy', 'Move the policy to a builtin:redact-args entry, or give your plugin its settings in config:.');
+      entry.policy = validateRedactPolicy(e.policy, `${f}.policy`);
     }
     if (e.lookups !== undefined) {
       if (typeof e.lookups !== 'boolean') fail(`${f}.lookups`, 'expected true or false', 'lookups: true sends process lookups with each batch.');

@@ -204,7 +204,7 @@ describe('procflow run', () => {
     expect(stderr).toMatch(/"msg":"stats"/);
   });
 
-  kernelIt('masks secrets in process_args by default (built-in redact-args), and not when the chain is emptied', async () => {
+  kernelIt('masks secrets in process_args by default (built-in redact-args), also with an empty chain; off only with plugins.defaultRedaction: false', async () => {
     const { mkdtempSync, writeFileSync, readFileSync: read, copyFileSync } = await import('node:fs');
     const dir = mkdtempSync('/tmp/procflow-redact-');
     // A server that outlives one exchange: both runs connect to it.
@@ -228,15 +228,17 @@ ${extra}`);
       const exited = new Promise((r) => child.on('exit', r));
       child.kill('SIGTERM');
       await exited;
-      return read(`${dir}/flows-${secret}.log`, 'utf8');
+      return { flows: read(`${dir}/flows-${secret}.log`, 'utf8'), stderr };
     };
     const secret = `Pw${randomBytes(8).toString('hex')}`;
-    const masked = await runWith('', secret);
-    expect(masked).toContain('--password=[REDACTED]');
-    expect(masked).not.toContain(secret);
+    const masked = await runWith('plugins:\n  chain: []\n', secret); // an empty chain no longer turns redaction off
+    expect(masked.flows).toContain('--password=[REDACTED]');
+    expect(masked.flows).not.toContain(secret);
+    expect(masked.stderr).toContain('argument redaction: redact-args (builtin:redact-args, mode mask)');
     const secret2 = `Pw${randomBytes(8).toString('hex')}`;
-    const off = await runWith('plugins:\n  chain: []\n', secret2);
-    expect(off).toContain(`--password=${secret2}`); // the operator turned redaction off explicitly
+    const off = await runWith('plugins:\n  defaultRedaction: false\n', secret2);
+    expect(off.flows).toContain(`--password=${secret2}`); // the operator turned redaction off explicitly
+    expect(off.stderr).toContain('argument redaction is OFF');
     server.kill();
   }, 180_000);
 
