@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../log.js';
 import { readKernelInfo } from '../kernel/features.js';
-import { redactArgv } from '../redact/redactor.js';
+import { createRedactor, redactArgv, redactionCounts, type Redactor } from '../redact/redactor.js';
 import type { BpfRecord, SockRecord } from '../sources/bpf/decode.js';
 import type { HookMode } from '../sources/bpf/hooks.js';
 import { BpfCapture } from '../sources/bpf/loader.js';
@@ -47,14 +47,14 @@ function sockLine(r: SockRecord, time: string): Record<string, unknown> {
   };
 }
 
-/** One trace line object for a record, or undefined for records trace does not print. */
-export function traceLine(rec: BpfRecord, wallMs: number, redact: boolean): Record<string, unknown> | undefined {
+/** One trace line object for a record, or undefined for records trace does not print (`redactor` counts what --redact masks). */
+export function traceLine(rec: BpfRecord, wallMs: number, redact: boolean, redactor?: Redactor): Record<string, unknown> | undefined {
   const time = rfc3339Micro(wallMs);
   switch (rec.kind) {
     case 'exec':
       return {
         type: 'exec', time, pid: rec.pid, tid: rec.tid, ppid: rec.ppid, uid: rec.uid, comm: rec.comm, path: rec.path,
-        argv: redact ? redactArgv(rec.argv).argv : rec.argv, truncated: rec.truncated,
+        argv: redact ? redactArgv(rec.argv, redactor).argv : rec.argv, truncated: rec.truncated,
       };
     case 'exit':
       return { type: 'exit', time, pid: rec.pid, tid: rec.tid, comm: rec.comm, exit_code: rec.exitCode };
@@ -69,7 +69,7 @@ function textOf(o: Record<string, unknown>): string {
   const t = String(o.type).padEnd(8);
   if (o.type === 'exec') return `${o.time} ${t} pid=${o.pid} ppid=${o.ppid} uid=${o.uid} ${o.path} ${JSON.stringify(o.argv)}${o.truncated ? ' (truncated)' : ''}`;
   if (o.type === 'exit') return `${o.time} ${t} pid=${o.pid} comm=${o.comm} code=${o.exit_code}`;
-  if (o.type === 'stats' || o.type === 'ready') return `${o.time ?? ''} ${t} ${JSON.stringify(o.hooks)}${o.malformed ? ` malformed=${o.malformed}` : ''}`;
+  if (o.type === 'stats' || o.type === 'ready') return `${o.time ?? ''} ${t} ${JSON.stringify(o.hooks)}${o.malformed ? ` malformed=${o.malformed}` : ''}${o.redactions ? ` redactions=${JSON.stringify(o.redactions)}` : ''}`;
   return `${o.time} ${t} pid=${o.pid} comm=${o.comm} ${o.proto} ${o.saddr}:${o.sport} -> ${o.daddr}:${o.dport} out=${o.bytes_out} in=${o.bytes_in}`;
 }
 
@@ -83,6 +83,7 @@ export async function runTrace(opts: TraceOptions, log: Logger): Promise<number>
   const write = opts.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const emit = (o: Record<string, unknown>) => write(opts.json ? JSON.stringify(o) : textOf(o));
   const kernel = readKernelInfo();
+  const redactor = opts.redact ? createRedactor() : undefined;
   const capture = BpfCapture.start({ hooks: opts.hooks, argsCap: opts.argsCap, ignoreTgid: kernel.hostPidNs ? process.pid : 0 }, log);
   try {
     capture.requireExec();
@@ -93,7 +94,7 @@ export async function runTrace(opts: TraceOptions, log: Logger): Promise<number>
     const udpPrinted = new Map<string, number>();
     const udpKey = (r: SockRecord) => `${r.cookie}/${r.kind}/${r.raddr}/${r.rport}`;
     const print = (rec: BpfRecord) => {
-      const line = traceLine(rec, capture.wallMs(rec.bootNs), opts.redact);
+      const line = traceLine(rec, capture.wallMs(rec.bootNs), opts.redact, redactor);
       if (!line) return;
       if (rec.kind === 'udp_send' || rec.kind === 'udp_recv') udpPrinted.set(udpKey(rec), rec.segsOut + rec.segsIn);
       emit(line);
@@ -115,7 +116,7 @@ export async function runTrace(opts: TraceOptions, log: Logger): Promise<number>
     for (const r of capture.udpFlows()) {
       if ((udpPrinted.get(udpKey(r)) ?? -1) !== r.segsOut + r.segsIn) print({ ...r, bootNs: nowBootNs(capture) });
     }
-    emit({ type: 'stats', time: rfc3339Micro(Date.now()), hooks: capture.counters(), malformed: capture.malformed });
+    emit({ type: 'stats', time: rfc3339Micro(Date.now()), hooks: capture.counters(), malformed: capture.malformed, ...(redactor ? { redactions: redactionCounts(redactor) } : {}) });
     return 0;
   } finally {
     capture.close();

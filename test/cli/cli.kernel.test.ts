@@ -166,6 +166,9 @@ describe('procflow trace --json', () => {
     expect(exec.argv).toEqual(['/bin/echo', nonce, '--password=[REDACTED]', 'https://bob:[REDACTED]@example.com/x']);
     expect(JSON.stringify(lines)).not.toContain('hunter2');
     expect(JSON.stringify(lines)).not.toContain('s3cr3t');
+    const stats = lines.find((l) => l.type === 'stats')!; // counts per rule, never values
+    expect((stats.redactions as Record<string, number>).flag).toBeGreaterThanOrEqual(1);
+    expect((stats.redactions as Record<string, number>)['url-userinfo']).toBeGreaterThanOrEqual(1);
   });
 });
 
