@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { resolveBuiltin } from '../../../host/plugins/builtin.js';
-import { plugin } from '../helpers.js';
+import { flows, plugin } from '../helpers.js';
 import { FORMAT_FIXTURES, runFormat } from './fixtures.js';
 
 const FORMATS: { name: string; contentType: string; ext: string }[] = [
@@ -34,6 +34,19 @@ describe('built-in formats match their golden files', () => {
       expect(text).toBe(readFileSync(file, 'utf8'));
       // Registered: `path: builtin:NAME` in a chain resolves to this same component.
       expect(await resolveBuiltin(f.name)).toBe((await plugin(`builtin/${f.name}`)).wasm);
+    });
+  }
+});
+
+describe('built-in formats on full batches', () => {
+  for (const f of FORMATS) {
+    it(`${f.name}: 3000 flows (three 1000-flow batches) under the default memory cap, no failure, no fallback`, async () => {
+      const input = flows(3000, (i) => ({ process_args: [[`--n-${i}`, 'x'.repeat(i % 300)]], source_labels: i % 2 ? { app: `a${i}` } : '-' }));
+      const out = await runFormat(f.name, input);
+      expect(out.items).toHaveLength(3000);
+      expect(out.stats).toMatchObject({ flowsIn: 3000, flowsOut: 3000, flowsFallbackFormatted: 0 });
+      expect(Object.values(out.stats.failures).every((n) => n === 0)).toBe(true);
+      expect(out.items[2999]).toContain("--n-2999");
     });
   }
 });
