@@ -46,7 +46,7 @@ describe('built-in formats on full batches', () => {
       expect(out.items).toHaveLength(3000);
       expect(out.stats).toMatchObject({ flowsIn: 3000, flowsOut: 3000, flowsFallbackFormatted: 0 });
       expect(Object.values(out.stats.failures).every((n) => n === 0)).toBe(true);
-      expect(out.items[2999]).toContain("--n-2999");
+      expect(out.items[2999]).toContain('--n-2999');
     });
   }
 });
