@@ -37,7 +37,16 @@ export function effectiveConfig(opts: RunOptions): LoadedConfig {
   const config = loadConfig(opts.configPath);
   // With routes, redaction is added per route (host/routing/redaction.ts) so each route's own masking policy applies.
   config.plugins = config.routes ? (config.plugins ?? { chain: [] }) : withDefaultRedaction(config.plugins);
-  config.plugins = prepareRedaction(config.plugins, config.dataDir); // policy JSON, hash-mode key from its 0600 file
+  // policy JSON and the hash-mode key (from its 0600 file) for every redact-args entry, routes' chains included
+  config.plugins = prepareRedaction(config.plugins, config.dataDir);
+  if (config.routes) {
+    const prep = (chain: PluginsConfig['chain']) => prepareRedaction({ chain }, config.dataDir).chain;
+    config.routes = {
+      ...config.routes,
+      tenants: config.routes.tenants.map((t) => ({ ...t, chain: prep(t.chain) })),
+      ...(config.routes.default ? { default: { ...config.routes.default, chain: prep(config.routes.default.chain) } } : {}),
+    };
+  }
   if (opts.hooks) config.hooks = opts.hooks;
   if (opts.flushIntervalMs !== undefined) config.flushInterval = opts.flushIntervalMs;
   if (opts.argsCap !== undefined) config.argsCap = opts.argsCap;

@@ -92,7 +92,8 @@ export function prepareRedaction(plugins: PluginsConfig, dataDir: string): Plugi
       if (!isRedactArgs(e)) return e;
       const base = e.config ?? {};
       const tenants = e.tenants && Object.fromEntries(Object.entries(e.tenants).map(([t, over]) => [t, prepare({ ...base, ...over }, e)]));
-      return { ...e, config: prepare(base, e), ...(tenants ? { tenants } : {}) };
+      const config = prepare(base, e);
+      return { ...e, ...(e.config || Object.keys(config).length > 0 ? { config } : {}), ...(tenants ? { tenants } : {}) };
     }),
   };
 }

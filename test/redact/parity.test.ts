@@ -58,6 +58,7 @@ describe('redact-args plugin ≡ host redactor', () => {
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(readCorpus('secrets').length);
     await vi.waitFor(() => expect(chain!.stats()['redact-args'].redactions).toEqual(counts), { timeout: 5000 });
     expect(lines.some((l) => l.includes('redact-summary'))).toBe(false); // counted, not logged
+    if (config.hmacKey) expect(lines.some((l) => l.includes(config.hmacKey))).toBe(false); // the key is never logged
   });
 
   it('hash mode: the plugin\'s HMAC-SHA256 matches node:crypto at every padding boundary and with non-ASCII text', async () => {

@@ -63,3 +63,31 @@ describe('hash key and policy', () => {
     expect(message).not.toContain('short');
   });
 });
+
+describe('procflow run config', () => {
+  it('a config without plugins: gets redact-args; routes\' redact-args entries get their policy and key too', async () => {
+    const { effectiveConfig } = await import('../../host/cli/run.js');
+    const dir = mkdtempSync(join(tmpdir(), 'procflow-redact-'));
+    const plain = join(dir, 'plain.yaml');
+    writeFileSync(plain, `dataDir: ${dir}/data\n`);
+    expect(effectiveConfig({ configPath: plain }).plugins!.chain).toEqual([redact]);
+    const routed = join(dir, 'routed.yaml');
+    writeFileSync(routed, `dataDir: ${dir}/data
+sinks:
+  - {type: file, name: a, path: ${dir}/a.log}
+routes:
+  key: source_namespace
+  tenants:
+    - name: team-a
+      match: {values: [team-a]}
+      chain:
+        - {name: strict, stage: redactor, path: "builtin:redact-args", config: {mode: hash}, policy: {keys: [X]}}
+      sinks: [a]
+  default: {sinks: [a]}
+`);
+    const cfg = effectiveConfig({ configPath: routed });
+    const strict = cfg.routes!.tenants[0].chain[0];
+    expect(strict.config!.hmacKey).toBe(readFileSync(join(dir, 'data', 'redact-hmac.key')).toString('hex'));
+    expect(strict.config!.policy).toBe('{"keys":["X"],"rules":[]}');
+  });
+});
