@@ -52,6 +52,7 @@ describe('calico-json plugin, built-in formatter and file sink', () => {
     // Two catch-all routes (overlap: copy): one formats with the plugin, one leaves encoding to the sink.
     const dir = tempDir();
     routing = await startRouting({
+      plugins: { defaultRedaction: false }, // the bytes compared are the records' own
       sinks: [{ type: 'file', name: 'plugin', path: join(dir, 'plugin.log') }, { type: 'file', name: 'sink', path: join(dir, 'sink.log') }],
       routes: {
         key: 'host', overlap: 'copy',
@@ -60,7 +61,7 @@ describe('calico-json plugin, built-in formatter and file sink', () => {
           { name: 'native', match: { globs: ['*'] }, sinks: ['sink'] },
         ],
       },
-    }, dir, true); // redaction off: the bytes compared are the records' own
+    }, dir); // redaction off: the bytes compared are the records' own
     expect(routing.summary.map((s) => s.plugins)).toEqual([['formatter:calico'], []]);
     await routing.router.route(records);
     const expected = builtin.map((l) => `${l}\n`).join('');

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { validateConfig } from '../../host/config/load.js';
 import { resolveBuiltin } from '../../host/plugins/builtin.js';
 import { PluginChain } from '../../host/plugins/chain.js';
+import type { PluginEntry } from '../../host/plugins/config.js';
+import { prepareRedaction } from '../../host/redact/setup.js';
 import { buildRouting, type Routing } from '../../host/routing/setup.js';
 import { createSink } from '../../host/sinks/index.js';
 import { testLog } from '../helpers/logger.js';
@@ -15,15 +17,18 @@ export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'procflow-routing-'));
 }
 
-/**
- * Validates `raw` like a config file and builds its routing stage; `dataDir`
- * holds spools. `redactionOff` sets `plugins.defaultRedaction: false` on the
- * validated config (the operator's explicit switch).
- */
-export async function startRouting(raw: Record<string, unknown>, dataDir: string, redactionOff = false): Promise<Routing> {
+/** Validates `raw` like a config file and builds its routing stage as procflow run does; `dataDir` holds spools. */
+export async function startRouting(raw: Record<string, unknown>, dataDir: string): Promise<Routing> {
   const config = validateConfig({ dataDir, ...raw });
-  const plugins = { chain: [], ...config.plugins, cacheDir: CACHE_DIR, ...(redactionOff ? { defaultRedaction: false } : {}) };
-  return buildRouting({ ...config, plugins }, {
+  const plugins = prepareRedaction({ chain: [], ...config.plugins, cacheDir: CACHE_DIR }, dataDir);
+  // As procflow run does: masking policies handed to redact-args as JSON, in every route's chain.
+  const prep = (chain: PluginEntry[]) => prepareRedaction({ chain }, dataDir).chain;
+  const routes = config.routes && {
+    ...config.routes,
+    tenants: config.routes.tenants.map((t) => ({ ...t, chain: prep(t.chain) })),
+    default: config.routes.default && { ...config.routes.default, chain: prep(config.routes.default.chain) },
+  };
+  return buildRouting({ ...config, plugins, routes }, {
     chain: (cfg) => PluginChain.create(cfg, { log: testLog, resolveBuiltin }),
     sink: (cfg, i) => createSink(cfg, i, { dataDir, log: testLog }),
   }, testLog);

@@ -44,6 +44,7 @@ describe('matching', () => {
   it('by exact value and glob on a field; the default route takes the rest', async () => {
     const dir = tempDir();
     routing = await startRouting({
+      plugins: { defaultRedaction: false },
       sinks: [{ type: 'file', name: 'a', path: join(dir, 'a.log') }, { type: 'file', name: 'b', path: join(dir, 'b.log') }, { type: 'file', name: 'rest', path: join(dir, 'rest.log') }],
       routes: {
         key: 'source_namespace',
@@ -53,7 +54,7 @@ describe('matching', () => {
         ],
         default: { sinks: ['rest'] },
       },
-    }, dir, true);
+    }, dir);
     await routing.router.route(tagged(records()));
     expect(idsIn(join(dir, 'a.log'))).toEqual(['a-1', 'a-2']);
     expect(idsIn(join(dir, 'b.log'))).toEqual(['b-1']);
@@ -71,6 +72,7 @@ describe('matching', () => {
   it('by CIDR (IPv4 and IPv6) and by number; a record matching two routes goes to both (overlap: copy); no default: unrouted counted', async () => {
     const dir = tempDir();
     routing = await startRouting({
+      plugins: { defaultRedaction: false },
       sinks: [{ type: 'file', name: 'private', path: join(dir, 'private.log') }, { type: 'file', name: 'https', path: join(dir, 'https.log') }],
       routes: {
         overlap: 'copy',
@@ -79,7 +81,7 @@ describe('matching', () => {
           { name: 'https', key: 'dest_port', match: { values: ['443'] }, sinks: ['https'] },
         ],
       },
-    }, dir, true);
+    }, dir);
     await routing.router.route(tagged(records()));
     expect(idsIn(join(dir, 'private.log'))).toEqual(['a-1', 'b-1', 'v6-1']);
     expect(idsIn(join(dir, 'https.log'))).toEqual(['a-2', 'b-1']);
@@ -133,7 +135,7 @@ describe('redaction on every route', () => {
     }, dir);
     expect(routing.summary.map((s) => s.plugins)).toEqual([['redactor:shared-redact'], []]);
     await stopRouting(routing);
-    routing = await startRouting({ sinks: [{ type: 'file', name: 'a', path: join(dir, 'b.log') }], routes: { default: { sinks: ['a'] } } }, dir, true);
+    routing = await startRouting({ plugins: { defaultRedaction: false }, sinks: [{ type: 'file', name: 'a', path: join(dir, 'b.log') }], routes: { default: { sinks: ['a'] } } }, dir);
     expect(routing.summary).toEqual([{ route: 'default', plugins: [], sinks: ['a'] }]);
     await routing.router.route(records());
     expect(lines(join(dir, 'b.log')).join('\n')).toContain('hunter2'); // the operator turned it off explicitly
@@ -159,13 +161,14 @@ describe('formatter items reach the sinks', () => {
   it('a route with a formatter: the file sink writes its items, one per line; a route without one: the sink\'s own format', async () => {
     const dir = tempDir();
     routing = await startRouting({
+      plugins: { defaultRedaction: false },
       sinks: [{ type: 'file', name: 'cef', path: join(dir, 'cef.log') }, { type: 'file', name: 'json', path: join(dir, 'json.log') }],
       routes: {
         key: 'source_namespace',
         tenants: [{ name: 'siem', match: { values: ['team-a'] }, chain: [{ name: 'cef', stage: 'formatter', path: 'builtin:cef' }], sinks: ['cef'] }],
         default: { sinks: ['json'] },
       },
-    }, dir, true);
+    }, dir);
     await routing.router.route(records());
     const cef = lines(join(dir, 'cef.log'));
     expect(cef).toHaveLength(1);

@@ -38,7 +38,6 @@ describe('two tenants', () => {
   it('each sees only its records, in its format, masked by its policy', async () => {
     collector = await startCollector();
     const dir = tempDir();
-    const stricter = JSON.stringify({ flags: ['--customer'] });
     routing = await startRouting({
       sinks: [
         { type: 'file', name: 'team-a-file', path: join(dir, 'team-a.log') },
@@ -55,7 +54,7 @@ describe('two tenants', () => {
           {
             name: 'team-b', match: { globs: ['team-b*'] }, sinks: ['team-b-http'],
             chain: [
-              { name: 'mask', stage: 'redactor', path: 'builtin:redact-args', config: { replacement: '[MASKED-B]', policy: stricter } },
+              { name: 'mask', stage: 'redactor', path: 'builtin:redact-args', config: { replacement: '[MASKED-B]' }, policy: { flags: ['--customer'] } },
               { name: 'ecs', stage: 'formatter', path: 'builtin:ecs' },
             ],
           },
