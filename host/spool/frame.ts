@@ -31,18 +31,25 @@ export function frameLength(buf: Buffer, off: number): number {
   return FRAME_HEADER + ((buf.readUInt32LE(off) & ~BATCH) >>> 0);
 }
 
-/** Encodes items into one batch frame. */
-export function encodeFrame(items: readonly SinkItem[]): Buffer {
-  const n = items.length;
-  let idBytes = 0;
-  let dataBytes = 0;
-  for (let i = 0; i < n; i++) {
+/** Bytes of the batch frame holding `items`. */
+export function frameSize(items: readonly SinkItem[]): number {
+  let bytes = FRAME_HEADER + 4 + items.length * ENTRY;
+  for (let i = 0; i < items.length; i++) {
     const id = items[i]!.id;
-    idBytes += isAscii(id) ? id.length : Buffer.byteLength(id);
-    dataBytes += items[i]!.data.length;
+    bytes += (isAscii(id) ? id.length : Buffer.byteLength(id)) + items[i]!.data.length;
   }
-  const bodyLen = 4 + n * ENTRY + idBytes + dataBytes;
-  const out = Buffer.allocUnsafe(FRAME_HEADER + bodyLen);
+  return bytes;
+}
+
+/** Encodes items into one batch frame, written into `into` (from its start) when it is large enough. */
+export function encodeFrame(items: readonly SinkItem[], into?: Buffer): Buffer {
+  const n = items.length;
+  let dataBytes = 0;
+  for (let i = 0; i < n; i++) dataBytes += items[i]!.data.length;
+  const size = frameSize(items);
+  const bodyLen = size - FRAME_HEADER;
+  const idBytes = bodyLen - 4 - n * ENTRY - dataBytes;
+  const out = into && into.length >= size ? into.subarray(0, size) : Buffer.allocUnsafe(size);
   out.writeUInt32LE((bodyLen | BATCH) >>> 0, 0);
   out.writeUInt32LE(n, FRAME_HEADER);
   let entry = FRAME_HEADER + 4;

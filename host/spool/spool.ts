@@ -18,7 +18,10 @@ import { closeSync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSyn
 import { join } from 'node:path';
 import { ERRORS, ProcflowError } from '../errors.js';
 import type { SinkItem } from '../sinks/sink.js';
-import { decodeFrame, encodeFrame, frameLength, type DecodedFrame } from './frame.js';
+import { decodeFrame, encodeFrame, frameLength, frameSize, type DecodedFrame } from './frame.js';
+
+/** The frame of an append is encoded into a reused buffer up to this size (written synchronously, then free again). */
+const SCRATCH_MAX = 32 << 20;
 
 /** What a full spool does with new records. */
 export type SpoolFullPolicy = 'block' | 'drop-oldest';
@@ -88,6 +91,7 @@ export class DiskSpool {
   private cursorWritten = 0;
   private spaceWaiters: (() => void)[] = [];
   private readonly segmentBytes: number;
+  private scratch = Buffer.alloc(0);
   private readonly fsync: boolean;
   /** Called after every append (the driver wakes its delivery loop). */
   onAppend: (() => void) | undefined;
@@ -147,18 +151,23 @@ export class DiskSpool {
       let bytes = 12;
       let j = i;
       while (j < items.length && (j === i || bytes + 6 + items[j]!.id.length + items[j]!.data.length <= this.segmentBytes)) bytes += 6 + items[j]!.id.length + items[j++]!.data.length;
-      await this.appendChunk(encodeFrame(j - i === items.length ? items : items.slice(i, j)), j - i);
+      await this.appendChunk(j - i === items.length ? items : items.slice(i, j));
       i = j;
     }
   }
 
-  private async appendChunk(buf: Buffer, count: number): Promise<void> {
+  private async appendChunk(items: readonly SinkItem[]): Promise<void> {
+    const size = frameSize(items);
     for (;;) {
       if (this.closed) throw new ProcflowError(ERRORS.SPOOL_CLOSED, { dir: this.opts.dir });
-      if (this.diskBytes + buf.length <= this.opts.maxBytes || this.pendingItems === 0) break;
+      if (this.diskBytes + size <= this.opts.maxBytes || this.pendingItems === 0) break;
       if (this.opts.whenFull === 'drop-oldest') this.dropOldest();
       else await new Promise<void>((r) => this.spaceWaiters.push(r));
     }
+    // Encoded only now, and written before anything else runs: one scratch buffer serves every append.
+    if (size <= SCRATCH_MAX && this.scratch.length < size) this.scratch = Buffer.allocUnsafeSlow(Math.max(size, 2 * this.scratch.length));
+    const buf = encodeFrame(items, this.scratch);
+    const count = items.length;
     const w = this.segs[this.segs.length - 1]!;
     if (w.size > 0 && w.size + buf.length > this.segmentBytes) this.roll();
     const seg = this.segs[this.segs.length - 1]!;

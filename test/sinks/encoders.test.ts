@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { renderFlowLog, type FlowRecord } from '../../host/flows/record.js';
 import { flowLogJson, flowLogObject } from '../../host/sinks/common/flow-log-json.js';
 import { encodeFlowLogLine } from '../../host/sinks/file/encoder.js';
+import { BulkEncoder } from '../../host/sinks/elasticsearch/encoder.js';
 import { encodeEntry, packr } from '../../host/sinks/fluent-forward/encoder.js';
 import { flowRecord } from '../helpers/flow-records.js';
 
@@ -21,6 +22,21 @@ describe('flowLogJson', () => {
     expect(encodeFlowLogLine(d).toString()).toBe(`${golden(d)}\n`);
     expect(flowLogJson(a, ',"id":"x"')).toBe(`${golden(a).slice(0, -1)},"id":"x"}`);
     expect(flowLogObject(c)).toEqual({ ...JSON.parse(golden(c)), id: c.id });
+  });
+
+  it('_bulk items (written as bytes) are the action line and the same document bytes, across arena chunks', () => {
+    const a = flowRecord(1, 'a');
+    const { id, ...rest } = flowRecord(3, 'c');
+    const c = { ...rest, id, extra_field_from_a_plugin: { nested: ['x', 'y"z'], 'weird "key"\u2028': 1 }, gone: undefined, fn: () => 1 } as unknown as FlowRecord;
+    const e = { ...flowRecord(5, 'e'), id: 'e-"1"\u00e9', host: 'tab\there "q" \\ \u0001 \ud800 lone, \u2028 ok, 😀', bytes_in: Number.NaN, bytes_out: -0, packets_in: Infinity, packets_out: 1.5e300, num_flows: -3, num_flows_started: 2 ** 53 + 2, num_flows_completed: 0.1, process_args: [['\u0007', 'é"'], []] } as FlowRecord;
+    const big = { ...a, id: 'big', host: 'h'.repeat(2_000_000) };
+    const enc = new BulkEncoder('procflow-flows-%Y.%m.%d');
+    const action = (r: FlowRecord) => `{"index":{"_index":"procflow-flows-2026.11.26","_id":${JSON.stringify(r.id)}}}\n`;
+    for (let i = 0; i < 3000; i++) {
+      const r = [a, c, e, { ...a, id: `r${i}` }][i % 4]!;
+      expect(enc.encode(r).toString()).toBe(`${action(r)}${golden(r)}\n`);
+    }
+    expect(enc.encode(big).toString()).toBe(`${action(big)}${golden(big)}\n`);
   });
 });
 

@@ -8,7 +8,9 @@
  */
 import type { FlowRecord } from '../../flows/record.js';
 import { Arena } from '../common/arena.js';
-import { flowLogJson } from '../common/flow-log-json.js';
+import { flowLogJsonItem } from '../common/flow-log-json-bytes.js';
+
+const ACTION_END = new Uint8Array(Buffer.from('}}\n'));
 
 /** Index name for a record ending at `endTime` (unix seconds): %Y, %m, %d from its UTC date. */
 export function indexName(pattern: string, endTime: number): string {
@@ -25,10 +27,13 @@ export class BulkEncoder {
   /** Items are views into shared chunks (no Buffer allocated per record). */
   private readonly arena = new Arena();
 
+  private prefixBytes = new Uint8Array(0);
+
   constructor(private readonly pattern: string) {}
 
   encode(record: FlowRecord): Buffer {
-    return this.arena.utf8(`${this.action(record)}${flowLogJson(record)}\n`);
+    this.setDay(record);
+    return flowLogJsonItem(record, this.arena, this.prefixBytes, record.id, ACTION_END);
   }
 
   /** The action line for `record`, then `doc` (a formatter's JSON document) as the source. */
@@ -44,11 +49,16 @@ export class BulkEncoder {
 
   /** `{"index":{"_index":…,"_id":…}}` and its newline. */
   private action(record: FlowRecord): string {
-    const day = Math.floor(record.end_time / 86_400);
-    if (day !== this.day) {
-      this.day = day;
-      this.prefix = `{"index":{"_index":${JSON.stringify(indexName(this.pattern, record.end_time))},"_id":`;
-    }
+    this.setDay(record);
     return `${this.prefix}${JSON.stringify(record.id)}}}\n`;
+  }
+
+  /** The action line up to `"_id":` for the record's day. */
+  private setDay(record: FlowRecord): void {
+    const day = Math.floor(record.end_time / 86_400);
+    if (day === this.day) return;
+    this.day = day;
+    this.prefix = `{"index":{"_index":${JSON.stringify(indexName(this.pattern, record.end_time))},"_id":`;
+    this.prefixBytes = new Uint8Array(Buffer.from(this.prefix, 'utf8'));
   }
 }
