@@ -18,6 +18,7 @@ import { PluginChain } from '../host/plugins/chain.js';
 import { builtinJsonItem } from '../host/plugins/codec.js';
 import { loadPlugin } from '../host/plugins/loader.js';
 import { PluginPool } from '../host/plugins/pool.js';
+import { createRedactor, redactFlows } from '../host/redact/redactor.js';
 import { int, median, parseArgs } from './lib/stats.js';
 
 const opts = parseArgs(process.argv.slice(2));
@@ -26,49 +27,10 @@ const BATCH = Number(opts.get('batch') ?? 1000);
 const ROUNDS = Number(opts.get('rounds') ?? 3);
 const log = createLogger('error');
 
-// ---- B: the redact-args rules in plain TypeScript (twin of plugins/builtin/redact-args) ----
-const MASK = '[REDACTED]';
-const WORDS = ['password', 'passwd', 'pwd', 'secret', 'token', 'apikey', 'api-key', 'api_key', 'credential', 'auth', 'private-key', 'access-key'];
-function namesSecret(flag: string): boolean {
-  const f = flag.toLowerCase();
-  if (f.endsWith('-file') || f.endsWith('_file')) return false;
-  return WORDS.some((w) => f.includes(w));
-}
-function maskUrl(a: string): string {
-  const s = a.indexOf('://');
-  if (s < 0) return a;
-  const at = a.indexOf('@', s + 3);
-  if (at < 0) return a;
-  const colon = a.indexOf(':', s + 3);
-  if (colon < 0 || colon > at) return a;
-  const slash = a.indexOf('/', s + 3);
-  if (slash >= 0 && slash < at) return a;
-  return a.slice(0, colon + 1) + MASK + a.slice(at);
-}
-function maskArgv(argv: string[], mysql: boolean): string[] {
-  const out = argv.slice();
-  for (let i = 0; i < out.length; i++) {
-    const a = out[i];
-    if (a.length > 1 && a.charCodeAt(0) === 45) {
-      const eq = a.indexOf('=');
-      if (eq > 0) {
-        if (namesSecret(a.slice(0, eq))) out[i] = a.slice(0, eq + 1) + MASK;
-        continue;
-      }
-      if (mysql && a.length > 2 && a.charCodeAt(1) === 112) { out[i] = `-p${MASK}`; continue; }
-      if (namesSecret(a) && i + 1 < out.length) { out[i + 1] = MASK; i++; }
-      continue;
-    }
-    out[i] = maskUrl(a);
-  }
-  return out;
-}
+// ---- B: the redact-args rules in plain TypeScript: the host's redactor compiles the plugin's own rules source ----
+const hostRedactor = createRedactor();
 function plainChain(flows: FlowRecord[]): Uint8Array[] {
-  return flows.map((f) => {
-    const base = f.process_name.slice(f.process_name.lastIndexOf('/') + 1);
-    const mysql = base === 'mysql' || base === 'mysqldump' || base === 'mysqladmin' || base === 'mariadb';
-    return builtinJsonItem({ ...f, process_args: f.process_args.map((a) => maskArgv(a, mysql)) });
-  });
+  return redactFlows(flows, hostRedactor).map(builtinJsonItem);
 }
 
 // ---- batches: realistic flows with a mix of arguments ----
