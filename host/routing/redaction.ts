@@ -11,13 +11,15 @@ export const DEFAULT_REDACTOR: Readonly<PluginEntry> = Object.freeze({ name: 're
 
 /** True when the operator switched default redaction off (`plugins.defaultRedaction: false`). */
 export function defaultRedactionOff(plugins: PluginsConfig | undefined): boolean {
-  return (plugins as { defaultRedaction?: unknown } | undefined)?.defaultRedaction === false;
+  return plugins?.defaultRedaction === false;
 }
 
 /**
  * The chain a route runs: `chain` itself when a redactor already sees its
  * records (`sharedRedacts`, or one in `chain`) or redaction is off; else
  * DEFAULT_REDACTOR first (named so it does not clash with the route's plugins).
+ * Any redactor counts (not only redact-args): a route whose operator chose
+ * its own masking plugin runs that one alone, as plugins.chain does.
  */
 export function withDefaultRedaction(chain: readonly PluginEntry[], sharedRedacts: boolean, off: boolean): PluginEntry[] {
   if (off || sharedRedacts || chain.some((e) => e.stage === 'redactor')) return [...chain];
