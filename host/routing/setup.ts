@@ -13,6 +13,7 @@ import type { PluginEntry, PluginsConfig } from '../plugins/config.js';
 import type { Sink } from '../sinks/sink.js';
 import { DEFAULT_ROUTE, formatterOf, sinkName, type RoutesConfig } from './config.js';
 import { Matcher } from './match.js';
+import { isRedactArgs } from '../redact/setup.js';
 import { defaultRedactionOff, withDefaultRedaction } from './redaction.js';
 import { Router, type Route, type RouteChain } from './router.js';
 
@@ -101,7 +102,7 @@ export async function buildRouting(cfg: RoutingConfig, make: RoutingFactories, l
     const sharedEntries = cfg.plugins?.chain ?? [];
     const shared = await chainFor(sharedEntries);
     if (shared) byRoute.push(['(before routing)', shared]);
-    const sharedRedacts = sharedEntries.some((e) => e.stage === 'redactor');
+    const sharedRedacts = sharedEntries.some(isRedactArgs);
     const off = defaultRedactionOff(cfg.plugins);
     const tenants: Route[] = [];
     for (const t of r.tenants) {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FlowRecord } from '../../host/flows/record.js';
 import type { Routing } from '../../host/routing/setup.js';
-import { flow } from '../plugins/helpers.js';
+import { entry, flow } from '../plugins/helpers.js';
 import { lines, startRouting, stopRouting, tempDir } from './helpers.js';
 
 let routing: Routing | undefined;
@@ -124,6 +124,16 @@ describe('redaction on every route', () => {
     expect(all).not.toContain('s3cret');
     expect(JSON.parse(lines(join(dir, 'a.log'))[0]!).process_args[0]).toBe('-h db.internal --password=[REDACTED] -U app');
     expect(JSON.parse(lines(join(dir, 'b.log'))[0]!).process_args).toEqual(['[REDACTED]', '[REDACTED]']); // drop-args: a list with a secret is replaced
+  });
+
+  it('an operator\'s own redactor runs after redact-args, not instead of it', async () => {
+    const dir = tempDir();
+    const own = await entry('fixtures/trap');
+    routing = await startRouting({
+      sinks: [{ type: 'file', name: 'a', path: join(dir, 'a.log') }],
+      routes: { default: { chain: [own], sinks: ['a'] } },
+    }, dir);
+    expect(routing.summary).toEqual([{ route: 'default', plugins: ['redactor:redact-args', 'redactor:trap'], sinks: ['a'] }]);
   });
 
   it('a redactor in the shared plugins.chain covers every route; plugins.defaultRedaction: false turns the default off', async () => {
