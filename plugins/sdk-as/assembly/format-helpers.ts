@@ -98,43 +98,23 @@ export class FlowView {
 
   constructor(flow: Flow) {
     this.flow = flow;
-    // Compile-time switch over the Flow layout: a field table (fieldCount/keyPtr/valPtr)
-    // or Field objects (fields[]); the branch not taken is not compiled.
-    if (isDefined(flow.fieldCount)) {
-      const n = flow.fieldCount;
-      let next = 0;
-      for (let j = 0; j < n; j++) {
-        const k = this.match(flow.keyPtr(j), flow.keyLen(j), next);
-        if (k < 0) continue;
-        next = k + 1;
-        const rep = flow.extras !== null ? flow.replacement(j) : null;
-        if (rep !== null) this.set(k, rep.ptr, rep.len);
-        else this.set(k, flow.valPtr(j), flow.valEnd(j) - flow.valPtr(j));
-      }
-      // Schema fields an enricher added.
-      const ex = flow.extras;
-      if (ex !== null) {
-        for (let i = 0; i < ex.length; i++) {
-          const e = unchecked(ex[i]);
-          if (e.index >= 0) continue;
-          for (let c = 0; c < Fld.Count; c++) if (e.key == fieldName(c)) this.set(c, e.value.ptr, e.value.len);
-        }
-      }
-    } else {
-      const fields = flow.fields;
-      let next = 0;
-      for (let j = 0; j < fields.length; j++) {
-        const f = unchecked(fields[j]);
-        const nk = f.newKey;
-        let k = -1;
-        if (nk !== null) {
-          for (let c = 0; c < Fld.Count; c++) if (nk == fieldName(c)) { k = c; break; }
-        } else k = this.match(f.keyPtr, f.keyLen, next);
-        if (k < 0) continue;
-        next = k + 1;
-        const rep = f.replaced;
-        if (rep !== null) this.set(k, rep.ptr, rep.len);
-        else this.set(k, f.valPtr, f.valEnd - f.valPtr);
+    const n = flow.fieldCount;
+    let next = 0;
+    for (let j = 0; j < n; j++) {
+      const k = this.match(flow.keyPtr(j), flow.keyLen(j), next);
+      if (k < 0) continue;
+      next = k + 1;
+      const rep = flow.extras !== null ? flow.replacement(j) : null;
+      if (rep !== null) this.set(k, rep.ptr, rep.len);
+      else this.set(k, flow.valPtr(j), flow.valEnd(j) - flow.valPtr(j));
+    }
+    // Schema fields the plugin itself added with set… (enrichers).
+    const ex = flow.extras;
+    if (ex !== null) {
+      for (let i = 0; i < ex.length; i++) {
+        const e = unchecked(ex[i]);
+        if (e.index >= 0) continue;
+        for (let c = 0; c < Fld.Count; c++) if (e.key == fieldName(c)) this.set(c, e.value.ptr, e.value.len);
       }
     }
   }

@@ -64,9 +64,13 @@ export interface Formatted {
   stats: StageCounters;
 }
 
-/** Runs `records` through a real PluginChain whose only entry is the built-in formatter `name`. */
+/**
+ * Runs `records` through a real PluginChain whose only entry is the built-in formatter `name`.
+ * The call deadline is raised from 250 ms to 10 s: these tests check output, and a 1000-flow
+ * batch on a loaded shared machine can pass 250 ms (the fallback would then hide the plugin).
+ */
 export async function runFormat(name: string, records: FlowRecord[], config?: Record<string, string>): Promise<Formatted> {
-  const chain = await PluginChain.create({ cacheDir: CACHE_DIR, chain: [await entry(`builtin/${name}`, config ? { config } : {})] }, { log: testLog });
+  const chain = await PluginChain.create({ cacheDir: CACHE_DIR, chain: [await entry(`builtin/${name}`, { timeoutMs: 10_000, ...(config ? { config } : {}) })] }, { log: testLog });
   try {
     const out = await chain.process(records);
     return { items: out.items.map((b) => Buffer.from(b).toString('utf8')), contentType: out.contentType, stats: chain.stats()[name] };
