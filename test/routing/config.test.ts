@@ -198,3 +198,29 @@ describe('without routes', () => {
     expect(problems({ sinks: SINKS, plugins: { chain: [JSON_FMT] } })).toEqual([]);
   });
 });
+
+describe('routes in a YAML file', () => {
+  it('problems are located at their line', () => {
+    const text = [
+      'sinks:',
+      '  - {type: file, name: a, path: /tmp/a.log}',
+      'routes:',
+      '  key: source_namespace',
+      '  tenants:',
+      '    - name: t',
+      '      match: {values: [x]}',
+      '      sinks: [b]',
+      '',
+    ].join('\n');
+    let lines: string[] = [];
+    try {
+      parseConfigText(text, 'routes.yaml');
+    } catch (err) {
+      lines = (err as ConfigError).problems.map(formatProblem);
+    }
+    expect(lines).toEqual([
+      expect.stringMatching(/^line 2, column 5: sinks\[0\]: sink "a" is used by no route/),
+      expect.stringMatching(/^line 8, column 15: routes\.tenants\[0\]\.sinks\[0\]: unknown sink "b"/),
+    ]);
+  });
+});
