@@ -86,6 +86,6 @@ export function redactArgv(argv: readonly string[], r?: Redactor): { argv: strin
   const before = red.total();
   const rest = red.redactList(argv[0], argv.slice(1));
   const masked = red.total() - before;
-  if (!r) red.takeSummary(); // the shared default redactor keeps no counts
+  if (!r) red.counts.fill(0); // the shared default redactor keeps no counts
   return { argv: [argv[0], ...rest], masked };
 }
