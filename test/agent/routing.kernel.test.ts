@@ -7,21 +7,24 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect } from 'vitest';
 import { Agent } from '../../host/agent/agent.js';
 import { validateConfig } from '../../host/config/load.js';
+import { readKernelInfo } from '../../host/kernel/features.js';
 import { PROJECT_ROOT } from '../../host/paths.js';
 import { kernelIt, waitFor } from '../helpers/kernel.js';
 import { testLog } from '../helpers/logger.js';
 
 const children: ChildProcess[] = [];
+const cleanup: (() => void)[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'procflow-routing-e2e-'));
 afterAll(() => {
   for (const c of children) c.kill();
+  for (const c of cleanup.reverse()) c();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -93,6 +96,50 @@ describe('routing in the agent', () => {
       expect(rest.some((r) => r.dest_port === portA || r.dest_port === portB)).toBe(false);
       expect(rest.find((r) => r.process_name === pathC)!.process_args[0]).toContain('--password=[REDACTED]');
       for (const f of Object.values(files)) expect(read(f)).not.toContain(secret);
+    } finally {
+      await agent.stop();
+    }
+  }, 120_000);
+
+  kernelIt('routes by a field an enricher sets: container_id from builtin:enrich-process', async (ctx) => {
+    const root = readKernelInfo().cgroup2;
+    if (!root) {
+      if (process.env.PROCFLOW_REQUIRE_KERNEL === '1') throw new Error('kernel test required but no cgroup2 mount');
+      ctx.skip('needs a cgroup2 mount');
+      return;
+    }
+    const id = randomBytes(32).toString('hex');
+    const cgDir = join(root, `docker-${id}.scope`);
+    mkdirSync(cgDir);
+    cleanup.push(() => {
+      if (existsSync(cgDir)) rmdirSync(cgDir); // empty by then: its processes exited
+    });
+    const port = await tcpServer();
+    const files = { container: join(dir, 'container.log'), rest: join(dir, 'rest-2.log') };
+    const loaded = validateConfig({
+      flushInterval: '1s', aggregationKindForAllowed: 0, dataDir: join(dir, 'data-2'),
+      plugins: { chain: [{ name: 'enrich', stage: 'enricher', path: 'builtin:enrich-process' }] },
+      sinks: [{ type: 'file', name: 'container', path: files.container }, { type: 'file', name: 'rest', path: files.rest }],
+      routes: { key: 'container_id', tenants: [{ name: 'one-container', match: { values: [id] }, sinks: ['container'] }], default: { sinks: ['rest'] } },
+    });
+    const agent = await Agent.start(loaded, testLog);
+    try {
+      const nonce = randomBytes(6).toString('hex');
+      const inside = join(dir, `inside-${nonce}`);
+      const outside = join(dir, `outside-${nonce}`);
+      copyFileSync('/bin/bash', inside);
+      copyFileSync('/bin/bash', outside);
+      const connect = `exec 3<>/dev/tcp/127.0.0.1/${port}; printf '%*s' 100 '' >&3; IFS= read -r -t 5 -N 7 _ <&3; exec 3>&-`;
+      // Joins the cgroup, then runs the client there (the trailing assignment keeps bash from exec'ing it in place).
+      const r1 = spawnSync(inside, ['-c', `echo $$ > '${cgDir}/cgroup.procs' && bash -c "$1"; rc=$?; exit $rc`, 'x', connect], { encoding: 'utf8', timeout: 15_000 });
+      expect(r1.status, r1.stderr).toBe(0);
+      const r2 = spawnSync(outside, ['-c', connect], { encoding: 'utf8', timeout: 15_000 });
+      expect(r2.status, r2.stderr).toBe(0);
+      const recs = (f: string) => read(f).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { container_id?: string; process_name: string; dest_port: number });
+      // The client inside is /bin/bash run by the copy; the copy itself is the parent. Match on the container id.
+      expect(await waitFor(() => recs(files.container).some((x) => x.dest_port === port) && recs(files.rest).some((x) => x.process_name === outside), 30_000, 50)).toBe(true);
+      expect(recs(files.container).every((x) => x.container_id === id)).toBe(true);
+      expect(recs(files.rest).some((x) => x.container_id === id)).toBe(false);
     } finally {
       await agent.stop();
     }
