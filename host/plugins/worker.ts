@@ -6,7 +6,9 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
+import { BatchEncoder } from './codec.js';
 import { directStage, type DirectStage } from './direct-call.js';
+import { WARMUP_FLOWS } from './warmup.js';
 import type { DefineMsg, FailureKind, FromWorker, LookupContext, StageFn, ToWorker } from './protocol.js';
 import { unversioned } from './wit-check.js';
 
@@ -35,6 +37,8 @@ interface Held {
   cores: WebAssembly.Instance[];
   /** Stage functions callable directly, found at instantiation. */
   direct: Partial<Record<StageFn, DirectStage>>;
+  /** Set during the warm-up call: the plugin's log lines are dropped. */
+  muted?: boolean;
   /** Lookups of the batch being processed. */
   ctx?: { procs: Map<number, Process>; flows: Map<string, number> };
 }
@@ -53,6 +57,7 @@ function hostImports(h: Held): Record<string, unknown> {
   const proc = (pid: number) => h.ctx?.procs.get(pid);
   const host = {
     log(level: string, message: string) {
+      if (h.muted) return;
       send({ type: 'log', key: h.def.key, level, message: message.length > MAX_LOG ? `${message.slice(0, MAX_LOG)}…` : message });
     },
     config: () => h.def.config,
@@ -132,6 +137,28 @@ function classify(h: Held, err: unknown): { kind: FailureKind; message: string }
   return { kind: 'trap', message };
 }
 
+/**
+ * Runs the instance's stage function once on WARMUP_FLOWS (warmup.ts) so V8
+ * compiles its code before the first deadline-bound batch. The plugin's log
+ * lines are not forwarded. False when the call trapped (instance poisoned).
+ */
+function warmUp(h: Held, encoding: 'msgpack' | 'json'): boolean {
+  const fn = (['enrich', 'redact', 'format'] as const).find((f) => h.exports?.[f]);
+  if (!fn) return true;
+  const input = new BatchEncoder().encode(WARMUP_FLOWS, encoding);
+  h.muted = true;
+  try {
+    const direct = h.direct[fn];
+    if (direct) direct(input);
+    else (h.exports![fn] as (b: Uint8Array) => unknown).call(h.exports, input);
+    return true;
+  } catch (err) {
+    return classify(h, err).kind === 'error';
+  } finally {
+    h.muted = false;
+  }
+}
+
 function setContext(h: Held, ctx: LookupContext | undefined): void {
   if (!ctx) {
     h.ctx = undefined;
@@ -161,7 +188,12 @@ async function onMessage(msg: ToWorker): Promise<void> {
         h.exports = await instantiate(h);
         const encoding = h.exports.batchEncoding();
         const contentType = h.exports.contentType?.();
-        send({ type: 'instantiated', id: msg.id, ok: true, encoding, contentType, ms: performance.now() - t0 });
+        const ms = performance.now() - t0;
+        if (!warmUp(h, encoding)) {
+          // The warm-up batch trapped: hand over a fresh instance (the pipeline's calls apply the policies).
+          h.exports = await instantiate(h);
+        }
+        send({ type: 'instantiated', id: msg.id, ok: true, encoding, contentType, ms });
       } catch (err) {
         h.exports = undefined;
         send({ type: 'instantiated', id: msg.id, ok: false, message: err instanceof Error ? err.message : String(err) });

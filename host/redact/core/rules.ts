@@ -119,8 +119,9 @@ function listMatch(s: string, list: string, how: i32): boolean {
   let a: i32 = 0;
   const L = list.length;
   while (a <= L) {
-    let b = list.indexOf(",", a);
-    if (b < 0) b = L;
+    // The next comma by hand: AssemblyScript's indexOf compares a substring at every position.
+    let b = a;
+    while (b < L && list.charCodeAt(b) != 44) b++;
     const n = b - a;
     if (n > 0 && n <= s.length) {
       if (how == EQ) {
