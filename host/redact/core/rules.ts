@@ -114,27 +114,28 @@ function regionEq(s: string, at: i32, list: string, a: i32, n: i32): boolean {
   return true;
 }
 
-/** Whether `s` equals / ends with / contains / starts with an entry of the comma-separated `list`. */
-function listMatch(s: string, list: string, how: i32): boolean {
-  let a: i32 = 0;
-  const L = list.length;
-  while (a <= L) {
-    // The next comma by hand: AssemblyScript's indexOf compares a substring at every position.
-    let b = a;
-    while (b < L && list.charCodeAt(b) != 44) b++;
-    const n = b - a;
-    if (n > 0 && n <= s.length) {
-      if (how == EQ) {
-        if (n == s.length && regionEq(s, 0, list, a, n)) return true;
-      } else if (how == ENDS) {
-        if (regionEq(s, s.length - n, list, a, n)) return true;
-      } else if (how == STARTS) {
-        if (regionEq(s, 0, list, a, n)) return true;
-      } else {
-        for (let at: i32 = 0; at + n <= s.length; at++) if (regionEq(s, at, list, a, n)) return true;
-      }
+// Word lists as arrays: constant array literals are static data in the plugin (no per-call allocation).
+const SIGNATURE_QUERY_NAMES: string[] = ["SIG", "SIGNATURE", "X_AMZ_SIGNATURE", "X_GOOG_SIGNATURE", "KEY", "CODE"];
+const AUTH_HEADER_WORDS: string[] = ["AUTHORIZATION", "AUTHENTICATION", "COOKIE", "X_API_KEY", "PRIVATE_TOKEN"];
+const SETTING_WORDS: string[] = ["yes", "no", "true", "false", "on", "off"];
+
+/** Whether `s` equals / ends with / contains / starts with an entry of `list`. */
+function listMatch(s: string, list: string[], how: i32): boolean {
+  const len = s.length;
+  for (let e: i32 = 0; e < list.length; e++) {
+    const w = list[e];
+    const n = w.length;
+    if (n == 0 || n > len) continue;
+    if (how == EQ) {
+      if (n == len && regionEq(s, 0, w, 0, n)) return true;
+    } else if (how == ENDS) {
+      if (regionEq(s, len - n, w, 0, n)) return true;
+    } else if (how == STARTS) {
+      if (regionEq(s, 0, w, 0, n)) return true;
+    } else {
+      const c0 = w.charCodeAt(0);
+      for (let at: i32 = 0; at + n <= len; at++) if (s.charCodeAt(at) == c0 && regionEq(s, at, w, 0, n)) return true;
     }
-    a = b + 1;
   }
   return false;
 }
@@ -152,47 +153,48 @@ export function normName(name: string): string {
 
 // ---- which names are secrets ----
 
-const SECRET_WORDS: string = "PASSWORD,PASSWD,PASSPHRASE,SECRET,TOKEN,APIKEY,API_KEY,ACCESS_KEY,ACCESSKEY,PRIVATE_KEY,PRIVATEKEY,CREDENTIAL,ACCOUNT_KEY,ACCOUNTKEY,MASTER_KEY,SHARED_KEY,CONNECTION_STRING,CONNECTIONSTRING,AUTHORIZATION,BEARER,SIGNATURE,LICENSE_KEY,LICENSEKEY";
+const SECRET_WORDS: string[] = ["PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "APIKEY", "API_KEY", "ACCESS_KEY", "ACCESSKEY", "PRIVATE_KEY", "PRIVATEKEY", "CREDENTIAL", "ACCOUNT_KEY", "ACCOUNTKEY", "MASTER_KEY", "SHARED_KEY", "CONNECTION_STRING", "CONNECTIONSTRING", "AUTHORIZATION", "BEARER", "SIGNATURE", "LICENSE_KEY", "LICENSEKEY"];
 // A name ending like this is about a secret without being one: its file, name, id, type, lifetime, …
-const NOT_SECRET_SUFFIXES: string = "FILE,PATH,DIR,STDIN,_ENV,TYPE,MODE,_URL,_URI,_ID,_IDS,NAME,LENGTH,PROMPT,TTL,POLICY,COMMAND,_CMD,VERSION,FORMAT,HELPER,_STORE,_HASH,METHOD,ENDPOINT,_HOST,_PORT,_USER,_EMAIL,_ONLY,EXPIRY,EXPIRES,LIFETIME,DURATION,_SCOPE,_SCOPES,LOCATION,_REF,_ENABLED,_REGION,PROVIDER,_SOURCE,_HEADER,TIMEOUT,_DATABASE,_DB,MECHANISM,ROTATION,ASKPASS,_COUNT,_LIMIT,_SIZE,_KIND,_LABEL,AUTHENTICATION";
-const NOT_SECRET_NAMES: string = "PWD,OLDPWD,WITH_TOKEN,BYPASS,COMPASS,TOKENIZER,TOKENS,PASS_THROUGH";
+const NOT_SECRET_SUFFIXES: string[] = ["FILE", "PATH", "DIR", "STDIN", "_ENV", "TYPE", "MODE", "_URL", "_URI", "_ID", "_IDS", "NAME", "LENGTH", "PROMPT", "TTL", "POLICY", "COMMAND", "_CMD", "VERSION", "FORMAT", "HELPER", "_STORE", "_HASH", "METHOD", "ENDPOINT", "_HOST", "_PORT", "_USER", "_EMAIL", "_ONLY", "EXPIRY", "EXPIRES", "LIFETIME", "DURATION", "_SCOPE", "_SCOPES", "LOCATION", "_REF", "_ENABLED", "_REGION", "PROVIDER", "_SOURCE", "_HEADER", "TIMEOUT", "_DATABASE", "_DB", "MECHANISM", "ROTATION", "ASKPASS", "_COUNT", "_LIMIT", "_SIZE", "_KIND", "_LABEL", "AUTHENTICATION"];
+const NOT_SECRET_NAMES: string[] = ["PWD", "OLDPWD", "WITH_TOKEN", "BYPASS", "COMPASS", "TOKENIZER", "TOKENS", "PASS_THROUGH"];
 
 /** Whether a normalised flag or key name names a secret (docs/redaction.md lists the words). */
 export function secretName(norm: string): boolean {
   if (norm.length < 3) return false;
   if (norm.startsWith("NO_") || norm.startsWith("_NO_")) return false;
-  if (listMatch(norm, NOT_SECRET_NAMES, EQ) || listMatch(norm, NOT_SECRET_SUFFIXES, ENDS)) return false;
-  if (listMatch(norm, SECRET_WORDS, CONTAINS)) return true;
-  if (norm.endsWith("PWD") || (norm.endsWith("PASS") && !norm.endsWith("BYPASS"))) return true; // MYSQL_PWD, SSHPASS, -storepass
-  if (norm == "PASSIN" || norm == "PASSOUT") return true; // openssl
-  // AUTH as a word: REDISCLI_AUTH, NPM_CONFIG__AUTH (a bare AUTH is user[:pass], see userPassSep)
-  if (norm != "AUTH" && (norm.startsWith("AUTH_") || norm.endsWith("_AUTH") || norm.includes("_AUTH_"))) return true;
-  return false;
+  // The positive tests first: most flags name no secret, and the exceptions below are longer lists.
+  const positive = listMatch(norm, SECRET_WORDS, CONTAINS)
+    || norm.endsWith("PWD") || (norm.endsWith("PASS") && !norm.endsWith("BYPASS")) // MYSQL_PWD, SSHPASS, -storepass
+    || norm == "PASSIN" || norm == "PASSOUT" // openssl
+    // AUTH as a word: REDISCLI_AUTH, NPM_CONFIG__AUTH (a bare AUTH is user[:pass], see userPassSep)
+    || (norm != "AUTH" && (norm.startsWith("AUTH_") || norm.endsWith("_AUTH") || norm.includes("_AUTH_")));
+  if (!positive) return false;
+  return !(listMatch(norm, NOT_SECRET_NAMES, EQ) || listMatch(norm, NOT_SECRET_SUFFIXES, ENDS));
 }
 
 /** Query parameters that carry a secret besides secret names: signatures of pre-signed URLs. */
 function secretQueryName(norm: string): boolean {
-  return secretName(norm) || listMatch(norm, "SIG,SIGNATURE,X_AMZ_SIGNATURE,X_GOOG_SIGNATURE,KEY,CODE", EQ);
+  return secretName(norm) || listMatch(norm, SIGNATURE_QUERY_NAMES, EQ);
 }
 
 /** HTTP header names whose value is a credential. */
 function secretHeader(norm: string): boolean {
-  return secretName(norm) || listMatch(norm, "AUTHORIZATION,AUTHENTICATION,COOKIE,X_API_KEY,PRIVATE_TOKEN", CONTAINS);
+  return secretName(norm) || listMatch(norm, AUTH_HEADER_WORDS, CONTAINS);
 }
 
 // ---- tools ----
 
-const MYSQL_TOOLS: string = "mysql,mysqldump,mysqladmin,mysqlimport,mysqlcheck,mysqlshow,mysqlpump,mysqlslap,mysqlbinlog,mariadb,mariadb-dump,mariadb-admin,mariadb-import,mariadb-check,mariadb-show,mariadb-slap";
-const PG_TOOLS: string = "psql,pg_dump,pg_dumpall,pg_restore,pg_basebackup,createdb,dropdb,createuser,dropuser,vacuumdb,reindexdb,clusterdb,pg_isready,pgbench";
-const LOGIN_TOOLS: string = "docker,podman,buildah,skopeo,nerdctl,oc,helm,crane,az,cf,regctl,oras";
-const DASH_P_TOOLS: string = "sshpass,cqlsh,twine,mongo,mongosh,mongodump,mongorestore,mongoexport,mongoimport,mongostat,mongotop,mongofiles,rabbitmqadmin,rdesktop";
-const DASH_A_TOOLS: string = "redis-cli,valkey-cli,keydb-cli";
-const LDAP_TOOLS: string = "ldapsearch,ldapadd,ldapmodify,ldapdelete,ldapwhoami,ldappasswd,ldapcompare,ldapmodrdn,ldapexop";
-const DASH_BIG_P_TOOLS: string = "sqlcmd,bcp,ipmitool,zip,unzip,mosquitto_pub,mosquitto_sub,mosquitto_rr";
-const ZIP7_TOOLS: string = "7z,7za,7zr";
-const ORACLE_TOOLS: string = "sqlplus,rman,expdp,impdp,sqlldr,exp,imp,dgmgrl";
-const HTTPIE_TOOLS: string = "http,https,httpie,xh,xhs";
-const SHELL_WRAPPERS: string = "sudo,env,exec,nohup,time,nice,command,doas,chroot,setsid,stdbuf,ionice,strace,watch";
+const MYSQL_TOOLS: string[] = ["mysql", "mysqldump", "mysqladmin", "mysqlimport", "mysqlcheck", "mysqlshow", "mysqlpump", "mysqlslap", "mysqlbinlog", "mariadb", "mariadb-dump", "mariadb-admin", "mariadb-import", "mariadb-check", "mariadb-show", "mariadb-slap"];
+const PG_TOOLS: string[] = ["psql", "pg_dump", "pg_dumpall", "pg_restore", "pg_basebackup", "createdb", "dropdb", "createuser", "dropuser", "vacuumdb", "reindexdb", "clusterdb", "pg_isready", "pgbench"];
+const LOGIN_TOOLS: string[] = ["docker", "podman", "buildah", "skopeo", "nerdctl", "oc", "helm", "crane", "az", "cf", "regctl", "oras"];
+const DASH_P_TOOLS: string[] = ["sshpass", "cqlsh", "twine", "mongo", "mongosh", "mongodump", "mongorestore", "mongoexport", "mongoimport", "mongostat", "mongotop", "mongofiles", "rabbitmqadmin", "rdesktop"];
+const DASH_A_TOOLS: string[] = ["redis-cli", "valkey-cli", "keydb-cli"];
+const LDAP_TOOLS: string[] = ["ldapsearch", "ldapadd", "ldapmodify", "ldapdelete", "ldapwhoami", "ldappasswd", "ldapcompare", "ldapmodrdn", "ldapexop"];
+const DASH_BIG_P_TOOLS: string[] = ["sqlcmd", "bcp", "ipmitool", "zip", "unzip", "mosquitto_pub", "mosquitto_sub", "mosquitto_rr"];
+const ZIP7_TOOLS: string[] = ["7z", "7za", "7zr"];
+const ORACLE_TOOLS: string[] = ["sqlplus", "rman", "expdp", "impdp", "sqlldr", "exp", "imp", "dgmgrl"];
+const HTTPIE_TOOLS: string[] = ["http", "https", "httpie", "xh", "xhs"];
+const SHELL_WRAPPERS: string[] = ["sudo", "env", "exec", "nohup", "time", "nice", "command", "doas", "chroot", "setsid", "stdbuf", "ionice", "strace", "watch"];
 
 const SPEC_NONE: i32 = 0;
 const SPEC_ATTACHED: i32 = 1; // -pSECRET only (a bare -p prompts)
@@ -951,7 +953,7 @@ export class Redactor {
 
   private maskKeyValue(tool: string, s: string, eq: i32, isFlag: boolean, depth: i32): string {
     const value = s.substring(eq + 1);
-    if (value.length == 0 || listMatch(value.toLowerCase(), "yes,no,true,false,on,off", EQ)) return s; // a setting, not a secret
+    if (value.length == 0 || listMatch(value.toLowerCase(), SETTING_WORDS, EQ)) return s; // a setting, not a secret
     const prefix = s.substring(0, eq + 1);
     if (isFlag) {
       const long = s.charCodeAt(1) == 45;
