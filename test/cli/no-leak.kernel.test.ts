@@ -52,15 +52,31 @@ function cases(): Case[] {
   const jwt = `${b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${b64url(JSON.stringify({ sub: rand(12), iat: 1_795_000_000, nonce: rand(16) }))}.${b64url(randomBytes(32))}`;
   const aws = `AKIA${rand(16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')}`;
   const shToken = `tk${rand(22)}`;
+  const pw2 = `Pw${rand(18)}`;
+  const mysql = `My${rand(16)}`;
+  const [apiKey, clientSecret, secretKey] = [rand(24), `cs_${rand(22)}`, rand(26)];
+  const jvm = `ks${rand(18)}`;
+  const pat = `ghp_${rand(36)}`;
+  const pemLines = [b64url(randomBytes(48)), b64url(randomBytes(48))];
+  const pem = `-----BEGIN PRIVATE KEY-----\n${pemLines.join('\n')}\n-----END PRIVATE KEY-----`;
+  const bashPw = `Bp${rand(18)}`;
   return [
     { name: '--password=', tool: 'app-client', args: ['--user=svc', `--password=${pw}`, '--host=db.internal'], secrets: [pw], expect: ['--user=svc', `--password=${MASK}`, '--host=db.internal'] },
     { name: '-u user:pass', tool: 'curl', args: ['-sS', '-u', `alice:${curlPass}`, 'https://api.internal.example/v1/items'], secrets: [curlPass], expect: [`-u alice:${MASK}`, 'https://api.internal.example/v1/items'] },
     { name: 'URL userinfo', tool: 'git', args: ['clone', `https://deploy:${gitToken}@git.example.com/org/repo.git`], secrets: [gitToken], expect: [`https://deploy:${MASK}@git.example.com/org/repo.git`] },
     { name: 'Bearer header', tool: 'curl', args: ['-sS', '-H', `Authorization: Bearer ${bearer}`, 'https://api.example.com/v2/me'], secrets: [bearer], expect: [`Authorization: Bearer ${MASK}`, 'https://api.example.com/v2/me'] },
     { name: 'PGPASSWORD=', tool: 'psql', args: [`PGPASSWORD=${pg}`, '-h', 'db.internal', '-U', 'app', 'shop'], secrets: [pg], expect: [`PGPASSWORD=${MASK}`, '-h db.internal -U app shop'] },
-    { name: 'JWT', tool: 'api-call', args: ['--endpoint', 'https://auth.example.com/introspect', jwt], secrets: [jwt], expect: ['--endpoint https://auth.example.com/introspect', MASK] },
-    { name: 'AWS access key id', tool: 'aws', args: ['s3', 'cp', 'report.csv', 's3://reports-bucket/', aws], secrets: [aws], expect: ['s3 cp report.csv s3://reports-bucket/', MASK] },
+    { name: 'JWT', tool: 'api-call', args: ['--endpoint', 'https://auth.example.com/introspect', jwt], secrets: [jwt], expect: [`--endpoint https://auth.example.com/introspect ${MASK}`] },
+    { name: 'AWS access key id', tool: 'aws', args: ['s3', 'cp', 'report.csv', 's3://reports-bucket/', aws], secrets: [aws], expect: [`s3 cp report.csv s3://reports-bucket/ ${MASK}`] },
     { name: 'sh -c "… --token …"', tool: 'sh', args: [], scriptExtra: `: deploy --token ${shToken} --env prod`, secrets: [shToken], expect: [`--token ${MASK} --env prod`] },
+    { name: '--password x', tool: 'db-admin', args: ['--user=svc', '--password', pw2, '--host=db2.internal'], secrets: [pw2], expect: [`--user=svc --password ${MASK} --host=db2.internal`] },
+    { name: 'mysql -pSECRET', tool: 'mysql', args: ['-uroot', `-p${mysql}`, 'shop'], secrets: [mysql], expect: [`-uroot -p${MASK} shop`] },
+    { name: '--api-key= --client-secret x --secret-key=', tool: 'svc-cli', args: [`--api-key=${apiKey}`, '--client-secret', clientSecret, `--secret-key=${secretKey}`], secrets: [apiKey, clientSecret, secretKey], expect: [`--api-key=${MASK} --client-secret ${MASK} --secret-key=${MASK}`] },
+    { name: '-D…password=… (JVM)', tool: 'java', args: [`-Djavax.net.ssl.keyStorePassword=${jvm}`, '-Dfoo=bar', '-jar', 'app.jar'], secrets: [jvm], expect: [`-Djavax.net.ssl.keyStorePassword=${MASK} -Dfoo=bar -jar app.jar`] },
+    { name: 'GitHub personal access token', tool: 'gh', args: ['auth', 'login', '--with', pat], secrets: [pat], expect: [`auth login --with ${MASK}`] },
+    { name: 'private key block', tool: 'keytool', args: ['import', pem], secrets: pemLines, expect: ['import -----BEGIN PRIVATE KEY-----', '-----END PRIVATE KEY-----', MASK] },
+    { name: 'bash -c "… --password=…"', tool: 'bash', args: [], scriptExtra: `: mysql --password=${bashPw} shop`, secrets: [bashPw], expect: [`mysql --password=${MASK} shop`] },
+    { name: '--password-file PATH is kept', tool: 'app-server', args: ['--password-file', '/etc/app/pw', '--listen', ':8443'], secrets: [], expect: ['--password-file /etc/app/pw --listen :8443'] },
   ];
 }
 
@@ -144,11 +160,11 @@ sinks:
       const stderr = () => readFileSync(stderrFile, 'utf8');
       expect(await waitFor(() => stderr().includes('procflow ready'), 60_000, 50), stderr()).toBe(true);
 
-      // Each case 60 times, with ~1 KB of harmless padding, so flows.log passes 1 MB and rotates.
+      // Each case 32 times, with ~1 KB of harmless padding, so flows.log passes 1 MB and rotates.
       const all = cases();
       const padding = `--comment=${'lorem ipsum dolor sit amet '.repeat(40)}`;
       const pids = new Map<number, Case>();
-      for (let round = 0; round < 60; round++) {
+      for (let round = 0; round < 32; round++) {
         for (const c of all) {
           const exe = join(bin, c.tool);
           if (!existsSync(exe)) copyFileSync('/bin/bash', exe);
