@@ -83,6 +83,7 @@ export const ERRORS = {
   PLUGIN_MEMORY: spec('PROCFLOW_E_PLUGIN_MEMORY', 'Plugin {name} reached its memory cap of {memoryMiB} MiB and trapped; the instance was discarded. Raise memoryMiB or reduce what the plugin keeps per batch.'),
   PLUGIN_MALFORMED: spec('PROCFLOW_E_PLUGIN_MALFORMED', 'Plugin {name} returned malformed output ({reason}). The stage failure policy was applied; fix the plugin (see docs/plugins.md, "What a stage must return").'),
   PLUGIN_FAILED: spec('PROCFLOW_E_PLUGIN_FAILED', 'Plugin {name} reported an error: {reason}. The stage failure policy was applied.'),
+  PLUGIN_RELOAD: spec('PROCFLOW_E_PLUGIN_RELOAD', 'Plugin reload (SIGHUP or a changed file) was not applied everywhere: {errors}. The chains named keep their previous plugins; fix the config or plugin and send SIGHUP again (route or sink changes need a restart).'),
   PLUGIN_BUILD: spec('PROCFLOW_E_PLUGIN_BUILD', 'Building plugin {dir} failed: {reason}. {fix}'),
   CONFIG: spec(
     'PROCFLOW_E_CONFIG',

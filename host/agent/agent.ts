@@ -6,6 +6,7 @@
  * buffered is lost.
  */
 import { hostname } from 'node:os';
+import { ERRORS, ProcflowError } from '../errors.js';
 import { hostCgroupPaths, PluginProcessLookup } from '../cache/plugin-lookup.js';
 import { ProcessCache } from '../cache/process-cache.js';
 import { effectiveRetention, type AgentConfig } from '../config/settings.js';
@@ -20,7 +21,7 @@ import { resolveBuiltin } from '../plugins/builtin.js';
 import { PluginChain } from '../plugins/chain.js';
 import type { PluginsConfig } from '../plugins/config.js';
 import type { RoutesConfig } from '../routing/config.js';
-import { buildRouting, type Routing } from '../routing/setup.js';
+import { buildRouting, type Routing, type RoutingConfig } from '../routing/setup.js';
 import { createSink } from '../sinks/index.js';
 import { isSockRecord, type BpfRecord, type SockRecord } from '../sources/bpf/decode.js';
 import { BpfCapture } from '../sources/bpf/loader.js';
@@ -201,6 +202,21 @@ export class Agent {
       processCache: this.cache.stats(), flowTable: this.table.stats(), agent: this.stats, plugins: this.routing.chainStats(),
       routing: this.routing.router.stats(), sinks: Object.fromEntries(this.routing.sinks.map((s) => [s.name, s.metrics()])),
     }, 'stats');
+  }
+
+  /**
+   * Hot reload of the plugins (SIGHUP or a changed file, see host/cli/run.ts):
+   * every chain loads its new plugins beside the running ones and swaps between
+   * batches; one that fails keeps its previous plugins. Routes and sinks stay.
+   */
+  async reloadPlugins(next: RoutingConfig): Promise<{ reloaded: number; errors: string[] }> {
+    const res = await this.routing.reload(next);
+    if (res.errors.length > 0) {
+      const err = new ProcflowError(ERRORS.PLUGIN_RELOAD, { errors: res.errors.join('; ') });
+      this.log.error({ code: err.code, reloaded: res.reloaded }, err.message);
+    }
+    else this.log.info({ chains: res.reloaded }, 'plugins reloaded');
+    return res;
   }
 
   /** Emits the final partial interval (end_time = now), flushes and closes every sink, detaches. Safe to call twice. */

@@ -9,6 +9,7 @@ import { Agent } from '../agent/agent.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { ERRORS, ProcflowError } from '../errors.js';
 import type { PluginsConfig } from '../plugins/config.js';
+import { watchPluginReload } from '../plugins/reload.js';
 import { describeRedaction, prepareRedaction, withDefaultRedaction } from '../redact/setup.js';
 import type { Logger } from '../log.js';
 import type { HookMode } from '../sources/bpf/hooks.js';
@@ -75,11 +76,13 @@ export async function runAgent(opts: RunOptions, log: Logger): Promise<number> {
     else if (s.type === 'stdout') log.info('flow logs go to stdout');
     else log.info({ sink: s.type }, `flow logs go to a ${s.type} sink (spooled under ${resolve(config.dataDir, 'spool')})`);
   }
+  const unwatch = watchForReload(opts, config, log, (next) => agent.reloadPlugins(next));
   await new Promise<void>((done) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       clearTimeout(timer);
+      unwatch();
       done();
     };
     const timer = opts.durationMs === undefined ? undefined : setTimeout(stop, opts.durationMs);
@@ -90,4 +93,32 @@ export async function runAgent(opts: RunOptions, log: Logger): Promise<number> {
   await agent.stop();
   log.info({ intervals: agent.stats.intervals, records: agent.stats.records }, 'stopped');
   return 0;
+}
+
+/** Plugin files of a config (not built in): a change to one reloads the plugins. */
+function pluginFiles(config: LoadedConfig): string[] {
+  const entries = [...(config.plugins?.chain ?? []), ...(config.routes?.tenants.flatMap((t) => t.chain) ?? []), ...(config.routes?.default?.chain ?? [])];
+  return [...new Set(entries.filter((e) => !e.path.startsWith('builtin:')).map((e) => resolve(e.path)))];
+}
+
+/**
+ * Hot reload: SIGHUP, or a change to the config file or a plugin file, reads
+ * the config again and reloads every chain's plugins (Agent.reloadPlugins).
+ * A config that no longer loads is reported and changes nothing.
+ */
+function watchForReload(opts: RunOptions, config: LoadedConfig, log: Logger, reload: (next: LoadedConfig) => Promise<unknown>): () => void {
+  return watchPluginReload({
+    log,
+    watchFiles: [...(opts.configPath ? [resolve(opts.configPath)] : []), ...pluginFiles(config)],
+    reload: async () => {
+      let next: LoadedConfig;
+      try {
+        next = effectiveConfig(opts);
+      } catch (err) {
+        log.error({ code: (err as ProcflowError).code }, `plugin reload skipped, the config does not load (the previous plugins keep running): ${(err as Error).message}`);
+        return;
+      }
+      await reload(next);
+    },
+  });
 }

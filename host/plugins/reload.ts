@@ -6,14 +6,11 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
-import type { PluginChain } from './chain.js';
-import type { PluginsConfig } from './config.js';
 
 /** What the reloader needs. */
 export interface ReloadOptions {
-  chain: PluginChain;
-  /** Reads the current plugins config (the config loader re-reads the YAML). */
-  readConfig: () => Promise<PluginsConfig>;
+  /** Reads the config again and reloads the plugins (PluginChain.reload, Agent.reloadPlugins); reports its own failures. */
+  reload: () => Promise<unknown>;
   /** Files whose change triggers a reload (plugin .wasm files, the YAML). */
   watchFiles: string[];
   log: Logger;
@@ -31,7 +28,7 @@ export function watchPluginReload(opts: ReloadOptions): () => void {
       running = running.then(async () => {
         opts.log.info({ why }, 'reloading plugins');
         try {
-          await opts.chain.reload(await opts.readConfig());
+          await opts.reload();
         } catch (err) {
           opts.log.error({ err: err instanceof Error ? err.message : String(err) }, 'plugin reload failed before loading: the previous plugins keep running');
         }

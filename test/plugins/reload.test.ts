@@ -28,7 +28,7 @@ describe('reload on SIGHUP', () => {
     let cfg: PluginsConfig = { cacheDir: CACHE_DIR, chain: [redact] };
     chain = await PluginChain.create(cfg, { log: testLog });
     let reads = 0;
-    stop = watchPluginReload({ chain, readConfig: async () => { reads++; return cfg; }, watchFiles: [], log: testLog, debounceMs: 10 });
+    stop = watchPluginReload({ reload: async () => { reads++; await chain!.reload(cfg); }, watchFiles: [], log: testLog, debounceMs: 10 });
     cfg = { cacheDir: CACHE_DIR, chain: [{ ...redact, sha256: '0'.repeat(64) }] }; // a broken version first
     process.kill(process.pid, 'SIGHUP');
     await until(async () => reads === 1);
