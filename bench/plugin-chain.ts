@@ -7,7 +7,7 @@
  * Prints flows/s (wall clock) and CPU µs per flow (all threads of the process);
  * "flows per CPU-second" is the one-core figure. Nothing here asserts.
  *
- *   npm run build && npm run bench:plugins -- [--batches 100] [--batch 1000] [--rounds 3]
+ *   npm run build && npm run bench:plugins -- [--batches 100] [--batch 1000] [--rounds 3] [--flows corpus|fixed] [--repeat 1]
  */
 import { join } from 'node:path';
 import type { FlowRecord } from '../host/flows/record.js';
@@ -19,6 +19,7 @@ import { builtinJsonItem } from '../host/plugins/codec.js';
 import { loadPlugin } from '../host/plugins/loader.js';
 import { PluginPool } from '../host/plugins/pool.js';
 import { createRedactor, redactFlows } from '../host/redact/redactor.js';
+import { exeOf, expand, readCorpus } from '../test/redact/corpus.js';
 import { int, median, parseArgs } from './lib/stats.js';
 
 const opts = parseArgs(process.argv.slice(2));
@@ -33,28 +34,51 @@ function plainChain(flows: FlowRecord[]): Uint8Array[] {
   return redactFlows(flows, hostRedactor).map(builtinJsonItem);
 }
 
-// ---- batches: realistic flows with a mix of arguments ----
-const ARGS = [
-  ['-h', 'db.internal', '-U', 'app', '--password=hunter2', '-c', 'select 1'],
-  ['-sS', '-H', 'Authorization: Bearer abc', 'https://deploy:tok3n@artifacts.example/x.tgz'],
-  ['-u', 'root', '-pS3cret', 'shop'],
-  ['--config', '/etc/app/config.yaml', '--token', 'ghp_abcdefghijklmnopqrstuvwxyz0123456789', '--verbose'],
-  ['run', '--rm', 'nginx:1.27'],
+// ---- batches ----
+// Default (`--flows corpus`): the redaction corpora of test/redact/corpus/ (issue 5's benchmark):
+// secret and ordinary command lines alternately, each flow with its own freshly generated
+// secrets (no two flows share an argument list unless `--repeat N` gives N flows per list,
+// as a process with N connections would). `--flows fixed`: five fixed lists (older figures).
+const FLOWS = opts.get('flows') ?? 'corpus';
+const REPEAT = Math.max(1, Number(opts.get('repeat') ?? 1));
+const FIXED_ARGS = [
+  ['/usr/bin/psql', '-h', 'db.internal', '-U', 'app', '--password=hunter2', '-c', 'select 1'],
+  ['/usr/bin/curl', '-sS', '-H', 'Authorization: Bearer abc', 'https://deploy:tok3n@artifacts.example/x.tgz'],
+  ['/usr/bin/mysql', '-u', 'root', '-pS3cret', 'shop'],
+  ['/opt/app/bin/agent', '--config', '/etc/app/config.yaml', '--token', 'ghp_abcdefghijklmnopqrstuvwxyz0123456789', '--verbose'],
+  ['/usr/bin/docker', 'run', '--rm', 'nginx:1.27'],
 ];
-const NAMES = ['/usr/bin/psql', '/usr/bin/curl', '/usr/bin/mysql', '/opt/app/bin/agent', '/usr/bin/docker'];
+function commandLines(n: number): string[][] {
+  if (FLOWS === 'fixed') return Array.from({ length: n }, (_, i) => FIXED_ARGS[Math.floor(i / REPEAT) % FIXED_ARGS.length]);
+  const secrets = readCorpus('secrets');
+  const ordinary = readCorpus('ordinary');
+  const out: string[][] = [];
+  let argv: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = Math.floor(i / REPEAT);
+    if (i % REPEAT === 0) {
+      const line = k % 2 === 0 ? secrets[(k >> 1) % secrets.length] : ordinary[(k >> 1) % ordinary.length];
+      const words = expand(line).argv;
+      argv = [exeOf(words), ...words.slice(1)];
+    }
+    out.push(argv);
+  }
+  return out;
+}
 function makeBatches(): FlowRecord[][] {
+  const lines = commandLines(BATCHES * BATCH);
   const out: FlowRecord[][] = [];
   for (let b = 0; b < BATCHES; b++) {
     const batch: FlowRecord[] = [];
     for (let i = 0; i < BATCH; i++) {
-      const k = (b * BATCH + i) % ARGS.length;
+      const argv = lines[b * BATCH + i];
       batch.push({
         id: `r1-${b}-${i}`, start_time: 1700000000, end_time: 1700000300, host: 'node-1', action: 'allow', reporter: 'src', proto: 'tcp',
         source_ip: '10.0.0.5', source_port: 30000 + i, source_name: '-', source_name_aggr: 'pvt', source_namespace: '-', source_type: 'net', source_labels: '-',
-        dest_ip: `10.0.${b % 250}.${i % 250}`, dest_port: [5432, 443, 3306, 8443, 80][k], dest_name: '-', dest_name_aggr: 'pvt', dest_namespace: '-', dest_type: 'net', dest_labels: '-',
+        dest_ip: `10.0.${b % 250}.${i % 250}`, dest_port: [5432, 443, 3306, 8443, 80][i % 5], dest_name: '-', dest_name_aggr: 'pvt', dest_namespace: '-', dest_type: 'net', dest_labels: '-',
         dest_service_name: '-', dest_service_namespace: '-', dest_service_port: '-', policies: '-',
         bytes_in: 1000 + i, bytes_out: 2000 + b, packets_in: 10, packets_out: 12, num_flows: 1, num_flows_started: 1, num_flows_completed: 1,
-        process_name: NAMES[k], process_id: String(2000 + i), process_args: [ARGS[k]],
+        process_name: argv[0], process_id: String(2000 + i), process_args: [argv.slice(1)],
         num_process_names: 1, num_process_ids: 1, num_process_args: 1,
       });
     }
@@ -85,7 +109,7 @@ async function main(): Promise<void> {
   const dir = (rel: string) => join(PROJECT_ROOT, 'plugins', rel);
   const [red, fmt, tsRed] = await Promise.all([buildPlugin(dir('builtin/redact-args')), buildPlugin(dir('builtin/calico-json')), buildPlugin(dir('fixtures/ts-redactor'))]);
   const batches = makeBatches();
-  console.log(`plugin chain benchmark: ${BATCHES} batches × ${BATCH} flows, ${ROUNDS} rounds; node ${process.version}`);
+  console.log(`plugin chain benchmark: ${BATCHES} batches × ${BATCH} flows (${FLOWS === 'fixed' ? 'five fixed argument lists' : 'redaction corpora, fresh secrets per flow'}, ${REPEAT} flow(s) per argument list), ${ROUNDS} rounds; node ${process.version}`);
 
   const asChain = await PluginChain.create({ workers: 1, batchSize: BATCH, chain: [
     { name: 'redact-args', stage: 'redactor', path: red.wasm, sha256: red.sha256 },

@@ -6,8 +6,10 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PROJECT_ROOT } from '../../host/paths.js';
 
-const DIR = join(import.meta.dirname, 'corpus');
+// From the package root: the benchmark (bench/plugin-chain.ts) loads the corpora from dist/ too.
+const DIR = join(PROJECT_ROOT, 'test', 'redact', 'corpus');
 
 /** One command line of a corpus: its template (with placeholders) and the argv it stands for. */
 export interface CorpusLine {
