@@ -2,205 +2,206 @@
  * Fast msgpack encoding of a forward entry `[end_time, flowLogObject(r)]`:
  * the same value msgpackr packs (maps, str, int, float64, nil; anything else
  * through msgpackr), written straight into an arena chunk without building
- * the map object. An encoder is generated per key order (key bytes inlined as
- * numbers; values read with JSON-quoted property names, so no key can inject
- * code) and reused while records keep that order. test/sinks/encoders.test.ts
- * checks that it decodes to what msgpackr's encoding decodes to.
+ * the map object. An encoder is generated per key order: key bytes are
+ * inline stores (numbers), values read with JSON-quoted property names, so no
+ * key can inject code; strings and numbers have inline fast paths.
+ * test/sinks/encoders.test.ts checks that it decodes to what msgpackr's
+ * encoding decodes to.
  */
 import type { Packr } from 'msgpackr';
 import type { FlowRecord } from '../../flows/record.js';
 import type { Arena } from './arena.js';
 
-/** Where the encoder writes: set per record by flowLogEntry. */
-let B: Buffer = Buffer.alloc(0);
-let O = 0;
-let END = 0;
-let fallback: Packr | undefined;
-/** Thrown when the chunk has no room left: the record is encoded again with more. */
-const NO_ROOM = new Error('no room');
+// Helpers of the generated code: each writes at O and returns the new offset, or -1 when END is reached.
 
-function room(n: number): void {
-  if (O + n > END) throw NO_ROOM;
-}
+const headerSize = (len: number) => (len < 32 ? 1 : len < 256 ? 2 : len < 65536 ? 3 : 5);
 
-function strHeader(at: number, size: number, len: number): void {
+function strHeader(B: Uint8Array | Buffer, at: number, size: number, len: number): void {
   if (size === 1) B[at] = 0xa0 | len;
   else if (size === 2) {
     B[at] = 0xd9;
     B[at + 1] = len;
   } else if (size === 3) {
     B[at] = 0xda;
-    B.writeUInt16BE(len, at + 1);
+    B[at + 1] = len >> 8;
+    B[at + 2] = len & 0xff;
   } else {
     B[at] = 0xdb;
-    B.writeUInt32BE(len, at + 1);
+    B[at + 1] = len >>> 24;
+    B[at + 2] = (len >> 16) & 0xff;
+    B[at + 3] = (len >> 8) & 0xff;
+    B[at + 4] = len & 0xff;
   }
 }
 
-const headerSize = (len: number) => (len < 32 ? 1 : len < 256 ? 2 : len < 65536 ? 3 : 5);
-
-function str(s: string): void {
+function str(B: Buffer, O: number, END: number, s: string): number {
   const n = s.length;
   if (n < 32) {
     // Short ASCII strings (most fields) byte by byte.
-    room(n + 1);
+    if (O + n + 1 > END) return -1;
     let o = O + 1;
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);
-      if (c >= 0x80) return strUtf8(s);
+      if (c >= 0x80) return strUtf8(B, O, END, s);
       B[o++] = c;
     }
     B[O] = 0xa0 | n;
-    O = o;
-    return;
+    return o;
   }
-  strUtf8(s);
+  return strUtf8(B, O, END, s);
 }
 
-function strUtf8(s: string): void {
+function strUtf8(B: Buffer, O: number, END: number, s: string): number {
   const max = s.length * 3;
-  room(max + 5);
+  if (O + max + 5 > END) return -1;
   const guess = headerSize(max);
   const len = B.write(s, O + guess, 'utf8');
   const size = headerSize(len);
   if (size !== guess) B.copyWithin(O + size, O + guess, O + guess + len);
-  strHeader(O, size, len);
-  O += size + len;
+  strHeader(B, O, size, len);
+  return O + size + len;
 }
 
-function num(v: number): void {
-  room(9);
+function num(B: Buffer, O: number, END: number, v: number): number {
+  if (O + 9 > END) return -1;
   if (Number.isInteger(v)) {
     if (v >= 0) {
       if (v < 128) {
-        B[O++] = v;
-        return;
+        B[O] = v;
+        return O + 1;
       }
       if (v < 256) {
-        B[O++] = 0xcc;
-        B[O++] = v;
-        return;
+        B[O] = 0xcc;
+        B[O + 1] = v;
+        return O + 2;
       }
       if (v < 65536) {
         B[O] = 0xcd;
-        B.writeUInt16BE(v, O + 1);
-        O += 3;
-        return;
+        B[O + 1] = v >> 8;
+        B[O + 2] = v & 0xff;
+        return O + 3;
       }
       if (v <= 0xffffffff) {
         B[O] = 0xce;
         B.writeUInt32BE(v, O + 1);
-        O += 5;
-        return;
+        return O + 5;
       }
     } else {
       if (v >= -32) {
-        B[O++] = v & 0xff;
-        return;
+        B[O] = v & 0xff;
+        return O + 1;
       }
       if (v >= -128) {
         B[O] = 0xd0;
         B.writeInt8(v, O + 1);
-        O += 2;
-        return;
+        return O + 2;
       }
       if (v >= -32768) {
         B[O] = 0xd1;
         B.writeInt16BE(v, O + 1);
-        O += 3;
-        return;
+        return O + 3;
       }
       if (v >= -2147483648) {
         B[O] = 0xd2;
         B.writeInt32BE(v, O + 1);
-        O += 5;
-        return;
+        return O + 5;
       }
     }
   }
   B[O] = 0xcb;
   B.writeDoubleBE(v, O + 1);
-  O += 9;
+  return O + 9;
 }
 
-function val(v: unknown): void {
-  if (typeof v === 'string') return str(v);
-  if (typeof v === 'number') return num(v);
-  if (v === null || v === undefined) {
-    room(1);
-    B[O++] = 0xc0;
-    return;
-  }
-  if (typeof v === 'boolean') {
-    room(1);
-    B[O++] = v ? 0xc3 : 0xc2;
-    return;
+let fallback: Packr | undefined;
+
+/** Values other than strings and numbers. */
+function other(B: Buffer, O: number, END: number, v: unknown): number {
+  if (v === null || v === undefined || typeof v === 'boolean') {
+    if (O + 1 > END) return -1;
+    B[O] = v === true ? 0xc3 : v === false ? 0xc2 : 0xc0;
+    return O + 1;
   }
   const b = fallback!.pack(v);
-  room(b.length);
+  if (O + b.length > END) return -1;
   b.copy(B, O);
-  O += b.length;
+  return O + b.length;
 }
 
-function collectionHeader(n: number, fix: number, c16: number, c32: number): void {
-  room(5);
-  if (n < 16) B[O++] = fix | n;
-  else if (n < 65536) {
-    B[O] = c16;
-    B.writeUInt16BE(n, O + 1);
-    O += 3;
-  } else {
-    B[O] = c32;
-    B.writeUInt32BE(n, O + 1);
-    O += 5;
+function val(B: Buffer, O: number, END: number, v: unknown): number {
+  return typeof v === 'string' ? str(B, O, END, v) : typeof v === 'number' ? num(B, O, END, v) : other(B, O, END, v);
+}
+
+function collectionHeader(B: Buffer, O: number, END: number, n: number, fix: number, c16: number, c32: number): number {
+  if (O + 5 > END) return -1;
+  if (n < 16) {
+    B[O] = fix | n;
+    return O + 1;
   }
+  if (n < 65536) {
+    B[O] = c16;
+    B[O + 1] = n >> 8;
+    B[O + 2] = n & 0xff;
+    return O + 3;
+  }
+  B[O] = c32;
+  B.writeUInt32BE(n, O + 1);
+  return O + 5;
 }
 
-function args(lists: readonly (readonly string[])[]): void {
-  collectionHeader(lists.length, 0x90, 0xdc, 0xdd);
-  for (let i = 0; i < lists.length; i++) str(lists[i]!.join(' '));
+function args(B: Buffer, O: number, END: number, lists: readonly (readonly string[])[]): number {
+  O = collectionHeader(B, O, END, lists.length, 0x90, 0xdc, 0xdd);
+  for (let i = 0; i < lists.length && O >= 0; i++) O = str(B, O, END, lists[i]!.join(' '));
+  return O;
 }
 
 /** A key's msgpack bytes. */
-function keyBytes(k: string): Uint8Array {
+function keyBytes(k: string): number[] {
   const bytes = Buffer.from(k, 'utf8');
-  const out = Buffer.allocUnsafe(headerSize(bytes.length) + bytes.length);
-  const [b, o] = [B, O];
-  B = out;
-  strHeader(0, headerSize(bytes.length), bytes.length);
-  [B, O] = [b, o];
-  bytes.copy(out, out.length - bytes.length);
-  return new Uint8Array(out);
+  const head = new Uint8Array(5);
+  const size = headerSize(bytes.length);
+  strHeader(head, 0, size, bytes.length);
+  return [...head.subarray(0, size), ...bytes];
 }
 
-function key(k: Uint8Array): void {
-  const n = k.length;
-  room(n);
-  for (let i = 0; i < n; i++) B[O + i] = k[i]!;
-  O += n;
-}
+/** Writes the entry at O; returns the new offset or -1. */
+type EntryWriter = (r: FlowRecord, B: Buffer, O: number, END: number) => number;
 
-/** The encoding of one key order: the keys' bytes, and a generated reader of the values in that order. */
-interface Shape {
-  keys: Uint8Array[];
-  values: (r: FlowRecord) => unknown[];
-}
-
-function compile(keys: readonly string[]): Shape {
+function compile(keys: readonly string[]): EntryWriter {
   const fields = keys.filter((k) => k !== 'id' && k !== 'process_args');
-  // Named property loads (monomorphic) instead of r[k] over changing keys; keys quoted with JSON.stringify.
+  const stores = (k: string) => {
+    const kb = keyBytes(k);
+    return `if (O + ${kb.length} > END) return -1; ${kb.map((b, i) => `B[O + ${i}] = ${b};`).join(' ')} O += ${kb.length};`;
+  };
+  const body = fields.map((k) => `${stores(k)}
+  v = r[${JSON.stringify(k)}];
+  O = typeof v === 'string' ? str(B, O, END, v) : typeof v === 'number' ? num(B, O, END, v) : other(B, O, END, v);
+  if (O < 0) return -1;`).join('\n');
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const values = new Function('r', `return [${fields.map((k) => `r[${JSON.stringify(k)}]`).join(', ')}];`) as Shape['values'];
-  return { keys: [...fields, 'process_args', 'id'].map(keyBytes), values };
+  return new Function('h', `const { str, num, other, val, args, collectionHeader } = h; return function (r, B, O, END) {
+  let v;
+  if (O + 1 > END) return -1;
+  B[O++] = 0x92;
+  O = val(B, O, END, r.end_time);
+  if (O < 0) return -1;
+  O = collectionHeader(B, O, END, ${fields.length + 2}, 0x80, 0xde, 0xdf);
+  if (O < 0) return -1;
+  ${body}
+  ${stores('process_args')}
+  O = args(B, O, END, r.process_args);
+  if (O < 0) return -1;
+  ${stores('id')}
+  return val(B, O, END, r.id);
+};`)({ str, num, other, val, args, collectionHeader }) as EntryWriter;
 }
 
 let lastKeys: string[] = [];
-let lastShape: Shape | undefined;
-const byShape = new Map<string, Shape>();
+let lastWriter: EntryWriter | undefined;
+const byShape = new Map<string, EntryWriter>();
 
-function shapeOf(r: FlowRecord): Shape {
+function writerFor(r: FlowRecord): EntryWriter {
   let i = 0;
-  let same = lastShape !== undefined;
+  let same = lastWriter !== undefined;
   if (same) {
     for (const k in r) {
       if (lastKeys[i++] !== k) {
@@ -210,35 +211,17 @@ function shapeOf(r: FlowRecord): Shape {
     }
     if (i !== lastKeys.length) same = false;
   }
-  if (same) return lastShape!;
+  if (same) return lastWriter!;
   lastKeys = Object.keys(r);
   const id = lastKeys.join('\0');
-  let shape = byShape.get(id);
-  if (!shape) {
+  let w = byShape.get(id);
+  if (!w) {
     if (byShape.size > 64) byShape.clear();
-    shape = compile(lastKeys);
-    byShape.set(id, shape);
+    w = compile(lastKeys);
+    byShape.set(id, w);
   }
-  lastShape = shape;
-  return shape;
-}
-
-function encode(r: FlowRecord, shape: Shape): void {
-  const vals = shape.values(r);
-  const keys = shape.keys;
-  room(1);
-  B[O++] = 0x92;
-  val(r.end_time);
-  collectionHeader(keys.length, 0x80, 0xde, 0xdf);
-  const n = vals.length;
-  for (let i = 0; i < n; i++) {
-    key(keys[i]!);
-    val(vals[i]);
-  }
-  key(keys[n]!);
-  args(r.process_args);
-  key(keys[n + 1]!);
-  val(r.id);
+  lastWriter = w;
+  return w;
 }
 
 /**
@@ -247,18 +230,10 @@ function encode(r: FlowRecord, shape: Shape): void {
  */
 export function flowLogEntry(r: FlowRecord, arena: Arena, packr: Packr): Buffer {
   fallback = packr;
-  const shape = shapeOf(r);
+  const write = writerFor(r);
   for (let max = 4096; ; max *= 4) {
-    const at = arena.reserve(max);
-    B = at.buf;
-    O = at.off;
-    END = at.buf.length;
-    try {
-      encode(r, shape);
-    } catch (err) {
-      if (err === NO_ROOM) continue;
-      throw err;
-    }
-    return arena.commit(O - at.off);
+    const { buf, off } = arena.reserve(max);
+    const end = write(r, buf, off, buf.length);
+    if (end >= 0) return arena.commit(end - off);
   }
 }
