@@ -116,12 +116,37 @@ export function runEnrich(fn: (flows: Flow[]) => Flow[] | void, bytes: Uint8Arra
   }
 }
 
-/** redactor.redact: only id and the process fields go back. */
+function sameArgs(a: unknown, b: string[][]): boolean {
+  if (!Array.isArray(a) || a.length !== b.length) return false;
+  for (let i = 0; i < b.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (!Array.isArray(x) || x.length !== y.length) return false;
+    for (let j = 0; j < y.length; j++) if (x[j] !== y[j]) return false;
+  }
+  return true;
+}
+
+/**
+ * redactor.redact: `id` and only the process fields that changed go back
+ * (ENCODING.md: an absent field is unchanged), so unchanged flows cost
+ * neither this plugin nor the host an encode and a decode.
+ */
 export function runRedact(fn: (flows: Flow[]) => Flow[] | void, bytes: Uint8Array): Uint8Array {
   try {
     const flows = decode(bytes);
+    // What came in, by reference: authors assign new arrays or strings for what they change.
+    const before = flows.map((f) => ({ name: f.process_name, pid: f.process_id, args: f.process_args.map((a) => a.slice()) }));
     const out = fn(flows) ?? flows;
-    return encoder.encode(JSON.stringify(out.map((f) => ({ id: f.id, process_name: f.process_name, process_id: f.process_id, process_args: f.process_args }))));
+    return encoder.encode(JSON.stringify(out.map((f, i) => {
+      const b = before[i];
+      if (b === undefined) return f; // more flows than given: the host refuses the batch
+      const o: Record<string, unknown> = { id: f.id };
+      if (f.process_name !== b.name) o.process_name = f.process_name;
+      if (f.process_id !== b.pid) o.process_id = f.process_id;
+      if (!sameArgs(f.process_args, b.args)) o.process_args = f.process_args;
+      return o;
+    })));
   } catch (err) {
     return fail(err);
   }
