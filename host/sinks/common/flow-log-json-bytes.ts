@@ -15,12 +15,24 @@ import type { Arena } from './arena.js';
 /** Characters JSON.stringify escapes (as in flow-log-json.ts). */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
+/** Buffer#utf8Write (what Buffer#write calls after checking its arguments; msgpackr uses it too), else Buffer#write. */
+const utf8Write: (b: Buffer, s: string, at: number) => number = typeof (Buffer.prototype as unknown as { utf8Write?: unknown }).utf8Write === 'function'
+  ? (b, s, at) => (b as unknown as { utf8Write(s: string, at: number): number }).utf8Write(s, at)
+  : (b, s, at) => b.write(s, at, 'utf8');
+
+/** Copies a few bytes (a loop beats TypedArray#set at this size). */
+function put(B: Buffer, O: number, bytes: Uint8Array): number {
+  const n = bytes.length;
+  for (let i = 0; i < n; i++) B[O + i] = bytes[i]!;
+  return O + n;
+}
+
 // Helpers of the generated code: each writes at O and returns the new offset, or -1 when END is reached.
 
 /** Any text, as UTF-8. */
 function text(B: Buffer, O: number, END: number, s: string): number {
   if (O + s.length * 3 > END) return -1;
-  return O + B.write(s, O, 'utf8');
+  return O + utf8Write(B, s, O);
 }
 
 /** A JSON string. */
@@ -30,7 +42,7 @@ function str(B: Buffer, O: number, END: number, s: string): number {
     if (NEEDS_ESCAPE.test(s)) return text(B, O, END, JSON.stringify(s));
     if (O + n * 3 + 2 > END) return -1;
     B[O] = 34;
-    const o = O + 1 + B.write(s, O + 1, 'utf8');
+    const o = O + 1 + utf8Write(B, s, O + 1);
     B[o] = 34;
     return o + 1;
   }
@@ -64,18 +76,16 @@ function num(B: Buffer, O: number, END: number, v: number): number {
 
 /** `key` and a value other than a string or number; nothing when JSON.stringify leaves the member out. */
 function other(B: Buffer, O: number, END: number, key: Uint8Array, v: unknown): number {
-  const j = v === null ? 'null' : (JSON.stringify(v) as string | undefined);
+  const j = JSON.stringify(v) as string | undefined;
   if (j === undefined) return O;
   if (O + key.length > END) return -1;
-  B.set(key, O);
-  return text(B, O + key.length, END, j);
+  return text(B, put(B, O, key), END, j);
 }
 
 /** `,"process_args":[…]`, each list joined by spaces. */
 function args(B: Buffer, O: number, END: number, lists: readonly (readonly string[])[]): number {
   if (O + ARGS_KEY.length + 1 > END) return -1;
-  B.set(ARGS_KEY, O);
-  O += ARGS_KEY.length;
+  O = put(B, O, ARGS_KEY);
   for (let i = 0; i < lists.length; i++) {
     if (i > 0) {
       if (O + 1 > END) return -1;
@@ -102,6 +112,7 @@ function compile(keys: readonly string[]): DocWriter {
   const body = fields.map((k, i) => `v = r[${JSON.stringify(k)}];
   if (typeof v === 'string') { ${stores(keyBytes[i]!)} O = str(B, O, END, v); }
   else if (typeof v === 'number') { ${stores(keyBytes[i]!)} O = num(B, O, END, v); }
+  else if (v === null) { ${stores(keyBytes[i]!)} if (O + 4 > END) return -1; B[O] = 110; B[O + 1] = 117; B[O + 2] = 108; B[O + 3] = 108; O += 4; }
   else O = other(B, O, END, K[${i}], v);
   if (O < 0) return -1;`).join('\n');
   // Every member starts with a comma; the first one's becomes the brace (process_args is always written).
@@ -155,13 +166,10 @@ export function flowLogJsonItem(r: FlowRecord, arena: Arena, prefix: Uint8Array,
   for (let max = 4096; ; max *= 4) {
     const { buf: B, off } = arena.reserve(max);
     const END = B.length;
-    let O = off + prefix.length;
-    if (O > END) continue;
-    B.set(prefix, off);
-    O = str(B, O, END, id);
+    if (off + prefix.length > END) continue;
+    let O = str(B, put(B, off, prefix), END, id);
     if (O < 0 || O + infix.length > END) continue;
-    B.set(infix, O);
-    O = doc(r, B, O + infix.length, END);
+    O = doc(r, B, put(B, O, infix), END);
     if (O < 0 || O + 1 > END) continue;
     B[O++] = 10;
     return arena.commit(O - off);

@@ -12,6 +12,11 @@ import type { Packr } from 'msgpackr';
 import type { FlowRecord } from '../../flows/record.js';
 import type { Arena } from './arena.js';
 
+/** Buffer#utf8Write (what Buffer#write calls after checking its arguments; msgpackr uses it too), else Buffer#write. */
+const utf8Write: (b: Buffer, s: string, at: number) => number = typeof (Buffer.prototype as unknown as { utf8Write?: unknown }).utf8Write === 'function'
+  ? (b, s, at) => (b as unknown as { utf8Write(s: string, at: number): number }).utf8Write(s, at)
+  : (b, s, at) => b.write(s, at, 'utf8');
+
 // Helpers of the generated code: each writes at O and returns the new offset, or -1 when END is reached.
 
 const headerSize = (len: number) => (len < 32 ? 1 : len < 256 ? 2 : len < 65536 ? 3 : 5);
@@ -55,7 +60,7 @@ function strUtf8(B: Buffer, O: number, END: number, s: string): number {
   const max = s.length * 3;
   if (O + max + 5 > END) return -1;
   const guess = headerSize(max);
-  const len = B.write(s, O + guess, 'utf8');
+  const len = utf8Write(B, s, O + guess);
   const size = headerSize(len);
   if (size !== guess) B.copyWithin(O + size, O + guess, O + guess + len);
   strHeader(B, O, size, len);
