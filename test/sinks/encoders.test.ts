@@ -32,8 +32,9 @@ describe('flowLogJson', () => {
     const big = { ...a, id: 'big', host: 'h'.repeat(2_000_000) };
     const enc = new BulkEncoder('procflow-flows-%Y.%m.%d');
     const action = (r: FlowRecord) => `{"index":{"_index":"procflow-flows-2026.11.26","_id":${JSON.stringify(r.id)}}}\n`;
+    const f = { ...flowRecord(6, 'f'), process_args: [['naïve-café-argument-long-enough-to-be-written-whole', 'ü', 'plain', 'x'.repeat(30)], [], ['', 'a b']] } as FlowRecord;
     for (let i = 0; i < 3000; i++) {
-      const r = [a, c, e, { ...a, id: `r${i}` }][i % 4]!;
+      const r = [a, c, e, f, { ...a, id: `r${i}` }][i % 5]!;
       expect(enc.encode(r).toString()).toBe(`${action(r)}${golden(r)}\n`);
     }
     expect(enc.encode(big).toString()).toBe(`${action(big)}${golden(big)}\n`);

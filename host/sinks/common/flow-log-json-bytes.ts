@@ -91,11 +91,42 @@ function args(B: Buffer, O: number, END: number, lists: readonly (readonly strin
       if (O + 1 > END) return -1;
       B[O++] = 44;
     }
-    O = str(B, O, END, lists[i]!.join(' '));
+    O = joined(B, O, END, lists[i]!);
     if (O < 0) return -1;
   }
   if (O + 1 > END) return -1;
   B[O++] = 93;
+  return O;
+}
+
+/** The JSON string of `list.join(' ')`, written element by element when none needs escaping (no joined copy). */
+function joined(B: Buffer, O: number, END: number, list: readonly string[]): number {
+  let max = 2 + list.length;
+  for (let i = 0; i < list.length; i++) {
+    const a = list[i]!;
+    if (NEEDS_ESCAPE.test(a)) return str(B, O, END, list.join(' '));
+    max += a.length * 3;
+  }
+  if (O + max > END) return -1;
+  B[O++] = 34;
+  for (let i = 0; i < list.length; i++) {
+    if (i > 0) B[O++] = 32;
+    const a = list[i]!;
+    const n = a.length;
+    if (n >= 24) {
+      O += utf8Write(B, a, O);
+      continue;
+    }
+    for (let k = 0; k < n; k++) {
+      const c = a.charCodeAt(k);
+      if (c >= 0x80) {
+        O += utf8Write(B, a.slice(k), O);
+        break;
+      }
+      B[O++] = c;
+    }
+  }
+  B[O++] = 34;
   return O;
 }
 
