@@ -156,8 +156,26 @@ function collectionHeader(B: Buffer, O: number, END: number, n: number, fix: num
 
 function args(B: Buffer, O: number, END: number, lists: readonly (readonly string[])[]): number {
   O = collectionHeader(B, O, END, lists.length, 0x90, 0xdc, 0xdd);
-  for (let i = 0; i < lists.length && O >= 0; i++) O = str(B, O, END, lists[i]!.join(' '));
+  for (let i = 0; i < lists.length && O >= 0; i++) O = joined(B, O, END, lists[i]!);
   return O;
+}
+
+/** `list.join(' ')` as a msgpack str, written element by element (no joined copy). */
+function joined(B: Buffer, O: number, END: number, list: readonly string[]): number {
+  let max = list.length;
+  for (let i = 0; i < list.length; i++) max += list[i]!.length * 3;
+  if (O + max + 5 > END) return -1;
+  const guess = headerSize(max);
+  let o = O + guess;
+  for (let i = 0; i < list.length; i++) {
+    if (i > 0) B[o++] = 32;
+    o += utf8Write(B, list[i]!, o);
+  }
+  const len = o - O - guess;
+  const size = headerSize(len);
+  if (size !== guess) B.copyWithin(O + size, O + guess, o);
+  strHeader(B, O, size, len);
+  return O + size + len;
 }
 
 /** A key's msgpack bytes. */
