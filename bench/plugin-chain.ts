@@ -3,7 +3,8 @@
  *   A. redact-args + calico-json as AssemblyScript plugins through the worker pool (1 worker);
  *   B. the same logic in plain TypeScript inside the host (no plugins);
  *   C. the same redactor as a TypeScript plugin (componentize-js, StarlingMonkey);
- *   D. instantiation time of a plugin instance, first and next ones.
+ *   D. instantiation time of a plugin instance, first and next ones;
+ *   E. where A's CPU goes: each step of the chain timed alone in this thread.
  * Prints flows/s (wall clock) and CPU µs per flow (all threads of the process);
  * "flows per CPU-second" is the one-core figure. Nothing here asserts.
  *
@@ -15,8 +16,10 @@ import { createLogger } from '../host/log.js';
 import { PROJECT_ROOT } from '../host/paths.js';
 import { buildPlugin } from '../host/plugins/build.js';
 import { PluginChain } from '../host/plugins/chain.js';
-import { builtinJsonItem } from '../host/plugins/codec.js';
+import { BatchEncoder, builtinJsonItem, decodeBatch } from '../host/plugins/codec.js';
+import { directStage, type DirectStage } from '../host/plugins/direct-call.js';
 import { loadPlugin } from '../host/plugins/loader.js';
+import { applyRedaction, splitItems } from '../host/plugins/policy.js';
 import { PluginPool } from '../host/plugins/pool.js';
 import { createRedactor, redactFlows } from '../host/redact/redactor.js';
 import { exeOf, expand, readCorpus } from '../test/redact/corpus.js';
@@ -135,6 +138,8 @@ async function main(): Promise<void> {
   console.log(`   pool: ${JSON.stringify(asChain.poolStats())}`);
   await asChain.close();
 
+  await breakdown(red, fmt, batches, ra.cpuUsPerFlow);
+
   const tsChain = await PluginChain.create({ workers: 1, batchSize: BATCH, chain: [{ name: 'ts-redactor', stage: 'redactor', path: tsRed.wasm, sha256: tsRed.sha256, timeoutMs: 30_000 }] }, { log });
   const few = batches.slice(0, Math.max(5, Math.floor(BATCHES / 10)));
   await tsChain.process(few[0]);
@@ -155,6 +160,72 @@ async function main(): Promise<void> {
     await pool.close();
     console.log(`D  instantiation, ${name}: first ${ms[0].toFixed(1)} ms, next ${ms.slice(1).map((x) => x.toFixed(1)).join(' / ')} ms (median ${median(ms.slice(1)).toFixed(1)})`);
   }
+}
+
+/** A stage function of a component instantiated in this thread (stub host imports), called as the worker calls it. */
+async function inProcess(built: { wasm: string; sha256: string }, stage: 'redactor' | 'formatter'): Promise<DirectStage> {
+  const loaded = await loadPlugin({ name: 'e', stage, path: built.wasm, sha256: built.sha256 });
+  const { instantiate } = (await import(loaded.glue)) as { instantiate: Function };
+  const host = { log() {}, config: () => [], getProcess: () => undefined, processChain: () => [], flowProcess: () => undefined };
+  const imports: Record<string, unknown> = {};
+  for (const n of loaded.imports) imports[n] = imports[n.replace(/@.*$/, '')] = host;
+  const cores: WebAssembly.Instance[] = [];
+  await instantiate((n: string) => loaded.modules[n], imports, async (m: WebAssembly.Module, im?: WebAssembly.Imports) => {
+    const i = await WebAssembly.instantiate(m, im ?? {});
+    cores.push(i);
+    return i;
+  });
+  return directStage(cores, stage === 'redactor' ? 'redact' : 'format')!;
+}
+
+/**
+ * E: where A's time goes. The same steps PluginChain takes, each timed on its
+ * own in this thread (the plugins instantiated here, no worker): what is left
+ * of A's CPU per flow is the worker round trip (messages, scheduling, GC).
+ */
+async function breakdown(red: { wasm: string; sha256: string }, fmt: { wasm: string; sha256: string }, batches: FlowRecord[][], aCpuUs: number): Promise<void> {
+  const redact = await inProcess(red, 'redactor');
+  const format = await inProcess(fmt, 'formatter');
+  const t = { encode: 0, redact: 0, apply: 0, reencode: 0, format: 0, split: 0 };
+  const run = (record: boolean) => {
+    for (const b of batches) {
+      const enc = new BatchEncoder();
+      const t0 = performance.now();
+      const input = enc.encode(b, 'msgpack');
+      const t1 = performance.now();
+      const r = redact(input);
+      const t2 = performance.now();
+      if (!r.ok || !('output' in r)) throw new Error('redactor failed in the breakdown');
+      const flows = applyRedaction(b, decodeBatch(r.output, 'msgpack'));
+      const t3 = performance.now();
+      const input2 = enc.encode(flows, 'msgpack');
+      const t4 = performance.now();
+      const f = format(input2);
+      const t5 = performance.now();
+      if (!f.ok || !('items' in f)) throw new Error('formatter failed in the breakdown');
+      splitItems(flows, f.items);
+      const t6 = performance.now();
+      if (!record) continue;
+      t.encode += t1 - t0; t.redact += t2 - t1; t.apply += t3 - t2; t.reencode += t4 - t3; t.format += t5 - t4; t.split += t6 - t5;
+    }
+  };
+  run(false); // warm up
+  run(true);
+  const n = batches.length * BATCH;
+  const us = (ms: number) => (ms * 1000) / n;
+  const parts: [string, number][] = [
+    ['host: encode the batch (MessagePack)', us(t.encode)],
+    ['redactor in wasm (copy in, run, copy out)', us(t.redact)],
+    ['host: decode the redactor output, merge', us(t.apply)],
+    ['host: encode for the formatter (unchanged flows copied)', us(t.reencode)],
+    ['formatter in wasm (copy in, run, copy out)', us(t.format)],
+    ['host: split items', us(t.split)],
+  ];
+  const sum = parts.reduce((x, [, v]) => x + v, 0);
+  console.log('E  where A\'s CPU goes, µs per flow (each step timed alone in this thread):');
+  for (const [name, v] of parts) console.log(`   ${name.padEnd(58)} ${v.toFixed(2).padStart(6)}`);
+  console.log(`   ${'sum of the steps'.padEnd(58)} ${sum.toFixed(2).padStart(6)}`);
+  console.log(`   ${'rest of A: worker round trips, messages, scheduling, GC'.padEnd(58)} ${(aCpuUs - sum).toFixed(2).padStart(6)}`);
 }
 
 await main();
