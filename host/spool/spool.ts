@@ -40,13 +40,19 @@ export interface SpoolOptions {
   fsync?: boolean;
 }
 
-/** A batch read from the spool: confirm it with ack() once delivered. Never spans two segments. */
+/**
+ * A batch read from the spool: confirm it with ack() once delivered. Never spans two segments.
+ * Its items' data are views into the spool's read buffers, valid until the batch is confirmed
+ * (the spool reuses those buffers for later reads).
+ */
 export interface SpoolBatch {
   readonly items: SinkItem[];
   readonly seq: number;
   /** Where the batch ends: a frame's offset and the items of that frame it took (0 at a frame boundary). */
   readonly end: number;
   readonly endIndex: number;
+  /** Read buffers whose every item is in this batch or an earlier one: reused once it is confirmed. */
+  readonly done?: Buffer[];
 }
 
 interface Segment {
@@ -68,6 +74,9 @@ export interface SpoolRecovery {
   tornBytes: number;
 }
 
+/** A frame decoded ahead of the read position: where it is and the read buffer its items are views into. */
+type AheadFrame = DecodedFrame & { off: number; seq: number; buf: Buffer };
+
 const SEG_RE = /^(\d{16})\.seg$/;
 /** The confirmed position is written at most this often (and whenever a segment is deleted, and at close): a crash resends at most this much again. */
 const CURSOR_EVERY_MS = 200;
@@ -84,7 +93,9 @@ export class DiskSpool {
   /** Items of the frame at readOff already read. */
   private readIdx = 0;
   /** Frames decoded ahead of the read position, in order (segment readSeq). */
-  private ahead: (DecodedFrame & { off: number; seq: number })[] = [];
+  private ahead: AheadFrame[] = [];
+  /** Read buffers free again (their batches were confirmed, in order): the next reads use them instead of allocating. */
+  private spare: Buffer[] = [];
   private dropped = 0;
   private closed = false;
   private cursorDirty = false;
@@ -206,6 +217,7 @@ export class DiskSpool {
     }
     const seg = this.segs[idx]!;
     const items: SinkItem[] = [];
+    const done: Buffer[] = [];
     let bytes = 0;
     let pos = this.readOff;
     let k = this.readIdx;
@@ -218,29 +230,30 @@ export class DiskSpool {
         bytes += it.data.length;
       }
       this.ahead.shift();
+      if (this.ahead.length === 0) done.push(fr.buf); // the last frame of its read buffer
       pos = fr.next;
       k = 0;
     }
     this.readOff = pos;
     this.readIdx = k;
-    return { items, seq: seg.seq, end: pos, endIndex: k };
+    return { items, seq: seg.seq, end: pos, endIndex: k, done };
   }
 
   /** The decoded frame at `pos` of `seg`: from the frames read ahead, else read from the file (about what the batch needs, in one read). */
-  private frameAt(seg: Segment, pos: number, wantItems: number, wantBytes: number): DecodedFrame {
+  private frameAt(seg: Segment, pos: number, wantItems: number, wantBytes: number): AheadFrame {
     const first = this.ahead[0];
     if (first && first.seq === seg.seq && first.off === pos) return first;
     const fd = this.readFd(seg);
     const avg = seg.items > 0 ? seg.size / seg.items : 1024;
     const need = Math.min(wantBytes, wantItems * avg * 1.1) + 1024;
     let len = Math.min(seg.size - pos, Math.max(64 << 10, Math.ceil(need)));
-    let buf = Buffer.allocUnsafe(len);
+    let buf = this.buffer(len);
     readSync(fd, buf, 0, len, pos);
     const whole = frameLength(buf, 0);
     if (whole > len) {
       // One frame larger than the read: read exactly it.
       len = whole;
-      buf = Buffer.allocUnsafe(len);
+      buf = this.buffer(len);
       readSync(fd, buf, 0, len, pos);
     }
     this.ahead = [];
@@ -249,10 +262,19 @@ export class DiskSpool {
       const fr = decodeFrame(buf, off, false);
       if (fr === 'corrupt' || (fr === undefined && off === 0)) throw new ProcflowError(ERRORS.SPOOL_CORRUPT, { path: seg.path, offset: pos + off });
       if (fr === undefined) break;
-      this.ahead.push({ items: fr.items, next: pos + fr.next, off: pos + off, seq: seg.seq }); // offsets in the segment
+      this.ahead.push({ items: fr.items, next: pos + fr.next, off: pos + off, seq: seg.seq, buf }); // offsets in the segment
       off = fr.next;
     }
     return this.ahead[0]!;
+  }
+
+  /** `len` bytes to read into: a spare read buffer when one is large enough. */
+  private buffer(len: number): Buffer {
+    const i = this.spare.findIndex((b) => b.length >= len);
+    if (i < 0) return Buffer.allocUnsafe(len);
+    const b = this.spare[i]!;
+    this.spare.splice(i, 1);
+    return b.subarray(0, len);
   }
 
   /** Confirms a batch from read(): its records leave the spool. Batches are confirmed in the order read. */
@@ -262,6 +284,11 @@ export class DiskSpool {
     seg.acked += batch.items.length;
     seg.ackedOffset = batch.end;
     seg.ackedIndex = batch.endIndex;
+    // Confirmed in order: nothing reads the items of these buffers any more (the driver acks after delivery and dead letters).
+    // Only buffers owning their whole memory (never a slice of Node's shared pool).
+    for (const b of batch.done ?? []) {
+      if (b.byteOffset === 0 && b.buffer.byteLength >= 64 << 10 && this.spare.length < 2) this.spare.push(Buffer.from(b.buffer));
+    }
     if (seg.acked >= seg.items && seg.ackedOffset >= seg.size) {
       if (seg === this.segs[this.segs.length - 1]) this.roll();
       this.removeHead(seg);

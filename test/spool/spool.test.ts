@@ -87,6 +87,26 @@ describe('DiskSpool', () => {
     s.close();
   });
 
+  it('reuses a read buffer once its batches are confirmed, without touching items of batches not confirmed yet', async () => {
+    const s = open({ dir: dir(), maxBytes: 64 << 20, segmentBytes: 16 << 20 });
+    for (let k = 0; k < 4; k++) await s.append(items(100, k * 100, 1000)); // frames of ~100 KB
+    const seen: string[] = [];
+    let reused = false;
+    const buffers = new Set<ArrayBufferLike>();
+    for (let b = s.read(100, 1 << 20); b; b = s.read(100, 1 << 20)) {
+      expect(b.items).toEqual(items(b.items.length, seen.length, 1000)); // intact before confirming
+      for (const it of b.items) {
+        reused ||= buffers.has(it.data.buffer);
+        buffers.add(it.data.buffer);
+      }
+      seen.push(...b.items.map((i) => i.id));
+      s.ack(b);
+    }
+    expect(seen).toEqual(items(400, 0, 1).map((i) => i.id));
+    expect(reused).toBe(true);
+    s.close();
+  });
+
   it('reads spools written with single-item frames (before batch frames) and their cursor', async () => {
     const d = dir();
     const s = open({ dir: d });
