@@ -65,6 +65,31 @@ function readArgs(ptr: usize, end: usize): string[][] {
   return out;
 }
 
+/** True when `args` are exactly the MessagePack argument lists at [ptr, end) (compared without encoding). */
+function argsEqualRaw(args: string[][], ptr: usize, end: usize): bool {
+  const r = new Reader(ptr, end - ptr);
+  if (r.isNil()) return args.length == 0;
+  const b = r.peek();
+  if (!((b & 0xf0) == 0x90 || b == 0xdc || b == 0xdd)) return false;
+  const n = r.arrayHeader();
+  if (n != args.length) return false;
+  for (let i = 0; i < n; i++) {
+    const argv = unchecked(args[i]);
+    const c = r.peek();
+    if (!((c & 0xf0) == 0x90 || c == 0xdc || c == 0xdd)) return false;
+    const m = r.arrayHeader();
+    if (m != argv.length) return false;
+    for (let j = 0; j < m; j++) {
+      const d = r.peek();
+      if (!((d & 0xe0) == 0xa0 || d == 0xd9 || d == 0xda || d == 0xdb)) return false;
+      const len = r.strHeader();
+      if (!strEqualsBytes(unchecked(argv[j]), r.pos, len)) return false;
+      r.pos += len;
+    }
+  }
+  return true;
+}
+
 /** Writes argument lists as MessagePack. */
 export function writeArgs(w: Writer, args: string[][]): void {
   w.arrayHeader(<u32>args.length);
@@ -250,16 +275,8 @@ export class Flow {
   writeArgsIfChanged(w: Writer): bool {
     const a = this._args;
     if (a === null) return false;
-    const start = w.len;
+    if (this.iArgs >= 0 && argsEqualRaw(a!, this.valPtr(this.iArgs), this.valEnd(this.iArgs))) return false;
     writeArgs(w, a!);
-    if (this.iArgs >= 0) {
-      const p = this.valPtr(this.iArgs);
-      const n = this.valEnd(this.iArgs) - p;
-      if (w.len - start == n && memory.compare(w.ptr + start, p, n) == 0) {
-        w.len = start;
-        return false;
-      }
-    }
     return true;
   }
 }
