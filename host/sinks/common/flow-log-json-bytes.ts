@@ -15,10 +15,11 @@ import type { Arena } from './arena.js';
 /** Characters JSON.stringify escapes (as in flow-log-json.ts). */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
-/** Buffer#utf8Write (what Buffer#write calls after checking its arguments; msgpackr uses it too), else Buffer#write. */
-const utf8Write: (b: Buffer, s: string, at: number) => number = typeof (Buffer.prototype as unknown as { utf8Write?: unknown }).utf8Write === 'function'
-  ? (b, s, at) => (b as unknown as { utf8Write(s: string, at: number): number }).utf8Write(s, at)
-  : (b, s, at) => b.write(s, at, 'utf8');
+/** Buffer#utf8Write: what Buffer#write calls after checking its arguments (msgpackr uses it too). */
+const HAS_UTF8_WRITE = typeof (Buffer.prototype as unknown as { utf8Write?: unknown }).utf8Write === 'function';
+function utf8Write(b: Buffer, s: string, at: number): number {
+  return HAS_UTF8_WRITE ? (b as unknown as { utf8Write(s: string, at: number): number }).utf8Write(s, at) : b.write(s, at, 'utf8');
+}
 
 /** Copies a few bytes (a loop beats TypedArray#set at this size). */
 function put(B: Buffer, O: number, bytes: Uint8Array): number {

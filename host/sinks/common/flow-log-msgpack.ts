@@ -12,10 +12,11 @@ import type { Packr } from 'msgpackr';
 import type { FlowRecord } from '../../flows/record.js';
 import type { Arena } from './arena.js';
 
-/** Buffer#utf8Write (what Buffer#write calls after checking its arguments; msgpackr uses it too), else Buffer#write. */
-const utf8Write: (b: Buffer, s: string, at: number) => number = typeof (Buffer.prototype as unknown as { utf8Write?: unknown }).utf8Write === 'function'
-  ? (b, s, at) => (b as unknown as { utf8Write(s: string, at: number): number }).utf8Write(s, at)
-  : (b, s, at) => b.write(s, at, 'utf8');
+/** Buffer#utf8Write: what Buffer#write calls after checking its arguments (msgpackr uses it too). */
+const HAS_UTF8_WRITE = typeof (Buffer.prototype as unknown as { utf8Write?: unknown }).utf8Write === 'function';
+function utf8Write(b: Buffer, s: string, at: number): number {
+  return HAS_UTF8_WRITE ? (b as unknown as { utf8Write(s: string, at: number): number }).utf8Write(s, at) : b.write(s, at, 'utf8');
+}
 
 // Helpers of the generated code: each writes at O and returns the new offset, or -1 when END is reached.
 
@@ -169,7 +170,20 @@ function joined(B: Buffer, O: number, END: number, list: readonly string[]): num
   let o = O + guess;
   for (let i = 0; i < list.length; i++) {
     if (i > 0) B[o++] = 32;
-    o += utf8Write(B, list[i]!, o);
+    const a = list[i]!;
+    const n = a.length;
+    if (n >= 24) {
+      o += utf8Write(B, a, o);
+      continue;
+    }
+    for (let k = 0; k < n; k++) {
+      const c = a.charCodeAt(k);
+      if (c >= 0x80) {
+        o += utf8Write(B, a.slice(k), o);
+        break;
+      }
+      B[o++] = c;
+    }
   }
   const len = o - O - guess;
   const size = headerSize(len);
