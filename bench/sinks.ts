@@ -9,7 +9,8 @@
  * Prints wall-clock records/s and records per CPU-second of this process
  * (the "one core" figure). Goal ≥ 100k records/s each.
  *
- * Usage: npm run bench:sinks -- [--records 200000] [--batch 1000] [--runs 3] [--fsync] [--only spool|es|fluent]
+ * Usage: npm run bench:sinks -- [--records 200000] [--batch 1000] [--request N] [--runs 3] [--fsync] [--only spool|es|fluent]
+ * (--batch: records per pipeline write; --request: the sinks' batchMaxRecords, default the sink default)
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,6 +30,8 @@ const RECORDS = numOpt(opts, 'records', 200_000);
 const BATCH = numOpt(opts, 'batch', 1000);
 const RUNS = numOpt(opts, 'runs', 3);
 const FSYNC = opts.get('fsync') === 'true';
+/** Records per request (the sinks' batchMaxRecords); the sink default when not given. */
+const REQUEST = opts.has('request') ? { batchMaxRecords: numOpt(opts, 'request', 1000) } : {};
 const log = createLogger('error');
 
 function record(i: number): FlowRecord {
@@ -85,8 +88,8 @@ async function sinkRun(kind: 'es' | 'fluent'): Promise<{ wall: number; cpu: numb
   const server = await startServer(kind);
   const dir = mkdtempSync(join(tmpdir(), 'procflow-bench-sink-'));
   const raw = kind === 'es'
-    ? { type: 'elasticsearch', url: `http://127.0.0.1:${server.port}`, batchMaxRecords: BATCH }
-    : { type: 'fluent-forward', host: '127.0.0.1', port: server.port, batchMaxRecords: BATCH };
+    ? { type: 'elasticsearch', url: `http://127.0.0.1:${server.port}`, ...REQUEST }
+    : { type: 'fluent-forward', host: '127.0.0.1', port: server.port, ...REQUEST };
   const config = validateConfig({ sinks: [{ ...raw, spool: { maxSizeMB: 4096, fsync: FSYNC } }] }).sinks[0]!;
   const sink = createSink(config, 0, { dataDir: dir, log });
   const m = await measure(async () => {
@@ -107,7 +110,7 @@ const cases: [string, () => Promise<{ wall: number; cpu: number }>][] = [
 ];
 const only = opts.get('only'); // spool | es | fluent
 const selected = cases.filter((_, i) => only === undefined || only === ['spool', 'es', 'fluent'][i]);
-console.log(`${int(RECORDS)} records per run, pipeline batches of ${BATCH}, ${RUNS} runs, spool fsync ${FSYNC ? 'on (per pipeline batch)' : 'off (spool.fsync: false; --fsync for the default)'}; node ${process.version}`);
+console.log(`${int(RECORDS)} records per run, pipeline batches of ${BATCH}, requests of at most ${REQUEST.batchMaxRecords ?? 'the sink default (batchMaxRecords)'} records, ${RUNS} runs, spool fsync ${FSYNC ? 'on (per pipeline batch)' : 'off (spool.fsync: false; --fsync for the default)'}; node ${process.version}`);
 console.log('case                                     records/s (wall, median)   records per CPU-second (median)');
 for (const [name, run] of selected) {
   const walls: number[] = [];
