@@ -118,6 +118,31 @@ function configHash(c: Record<string, string>): string {
 
 let generationSeq = 0;
 
+/** What a flow weighs for `batchBytes`: its argument text and process name, plus 512 for the rest. */
+function flowWeight(f: FlowRecord): number {
+  let n = 512 + f.process_name.length;
+  for (const argv of f.process_args) for (const a of argv) n += a.length + 1;
+  return n;
+}
+
+/** Splits flows into consecutive parts of at most `size` flows and `bytes` of weight (a heavier flow goes alone). */
+export function splitBatch(flows: FlowRecord[], size: number, bytes: number): FlowRecord[][] {
+  const parts: FlowRecord[][] = [];
+  let start = 0;
+  let weight = 0;
+  for (let i = 0; i < flows.length; i++) {
+    const w = flowWeight(flows[i]);
+    if (i > start && (i - start >= size || weight + w > bytes)) {
+      parts.push(flows.slice(start, i));
+      start = i;
+      weight = 0;
+    }
+    weight += w;
+  }
+  if (start < flows.length) parts.push(start === 0 ? flows : flows.slice(start));
+  return parts;
+}
+
 /** The plugin chain: loads plugins into a worker pool, runs batches through them, reloads between batches. */
 export class PluginChain {
   private gen: Generation;
@@ -236,19 +261,18 @@ export class PluginChain {
     return { ...this.pool.stats };
   }
 
-  /** Runs a batch through the chain (for `tenant`, default config when unnamed). */
+  /** Runs a batch through the chain (for `tenant`, default config when unnamed), in calls of at most `batchSize` flows and `batchBytes` of text. */
   async process(flows: FlowRecord[], tenant?: string): Promise<ChainResult> {
     const gen = this.gen; // a reload swaps this.gen; this batch finishes on the generation it started on
     gen.inflight++;
     try {
-      const size = this.cfg.batchSize ?? PLUGIN_DEFAULTS.batchSize;
       const result: ChainResult = { flows: [], items: [], contentType: 'application/json', dropped: 0 };
-      for (let i = 0; i < flows.length; i += size) {
-        const part = await this.runBatch(gen, flows.slice(i, i + size), tenant);
-        for (const f of part.flows) result.flows.push(f);
-        for (const it of part.items) result.items.push(it);
-        result.contentType = part.contentType;
-        result.dropped += part.dropped;
+      for (const part of splitBatch(flows, this.cfg.batchSize ?? PLUGIN_DEFAULTS.batchSize, this.cfg.batchBytes ?? PLUGIN_DEFAULTS.batchBytes)) {
+        const out = await this.runBatch(gen, part, tenant);
+        for (const f of out.flows) result.flows.push(f);
+        for (const it of out.items) result.items.push(it);
+        result.contentType = out.contentType;
+        result.dropped += out.dropped;
       }
       return result;
     } finally {

@@ -61,6 +61,14 @@ export interface PluginsConfig {
   maskMarker?: string;
   /** Flows per plugin call (default 1000): batches are split into calls of at most this many. */
   batchSize?: number;
+  /**
+   * Text per plugin call, bytes (default 131072): a batch is also split so that the
+   * argument lists and process names of one call's flows (plus 512 per flow for the
+   * other fields) stay under this. Argument text is what plugins spend memory and
+   * time on; without this bound, 1000 flows of 4 KiB arguments exceed the default
+   * 250 ms deadline and 64 MiB cap of the built-in redactor, and the batch fails closed.
+   */
+  batchBytes?: number;
   /** The plugins, in the order they run. At most one formatter, and it runs last. */
   chain: PluginEntry[];
   /**
@@ -71,7 +79,7 @@ export interface PluginsConfig {
 }
 
 /** Defaults of the per-plugin limits. */
-export const PLUGIN_DEFAULTS = { timeoutMs: 250, memoryMiB: 64, workers: 1, batchSize: 1000, maskMarker: '[REDACTED: redactor failed]' } as const;
+export const PLUGIN_DEFAULTS = { timeoutMs: 250, memoryMiB: 64, workers: 1, batchSize: 1000, batchBytes: 131_072, maskMarker: '[REDACTED: redactor failed]' } as const;
 
 function fail(field: string, reason: string, fix: string): never {
   throw new ProcflowError(ERRORS.PLUGIN_CONFIG, { field, reason, fix });
@@ -98,7 +106,7 @@ function positiveInt(v: unknown, field: string, max: number, example: string): n
 }
 
 const ENTRY_KEYS = new Set(['name', 'stage', 'path', 'sha256', 'config', 'tenants', 'timeoutMs', 'memoryMiB', 'onFailure', 'grants', 'lookups', 'policy']);
-const TOP_KEYS = new Set(['workers', 'cacheDir', 'maskMarker', 'batchSize', 'chain', 'defaultRedaction']);
+const TOP_KEYS = new Set(['workers', 'cacheDir', 'maskMarker', 'batchSize', 'batchBytes', 'chain', 'defaultRedaction']);
 
 /** Validates a raw `plugins:` value (parsed YAML); throws PROCFLOW_E_PLUGIN_CONFIG naming the field path and the fix. */
 export function validatePluginsConfig(raw: unknown, at = 'plugins'): PluginsConfig {
@@ -108,6 +116,7 @@ export function validatePluginsConfig(raw: unknown, at = 'plugins'): PluginsConf
   const out: PluginsConfig = { chain: [] };
   if (raw.workers !== undefined) out.workers = positiveInt(raw.workers, `${at}.workers`, 64, '2');
   if (raw.batchSize !== undefined) out.batchSize = positiveInt(raw.batchSize, `${at}.batchSize`, 100_000, '1000');
+  if (raw.batchBytes !== undefined) out.batchBytes = positiveInt(raw.batchBytes, `${at}.batchBytes`, 64 * 1048576, '131072');
   if (raw.cacheDir !== undefined) {
     if (typeof raw.cacheDir !== 'string' || raw.cacheDir === '') fail(`${at}.cacheDir`, 'expected a directory path', 'For example cacheDir: /var/cache/procflow/plugins.');
     out.cacheDir = raw.cacheDir;
