@@ -86,7 +86,7 @@ static __always_inline int pf_exit_emit(struct task_struct *task, __u32 exit_cod
 	e->tid = BPF_CORE_READ(task, pid);
 	e->start_ns = pf_task_start_ns(task);
 	e->exit_code = exit_code;
-	e->_pad0 = 0;
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	BPF_CORE_READ_INTO(&e->comm, task, comm);
 	bpf_ringbuf_submit(e, 0);
 	return 0;

@@ -97,7 +97,7 @@ struct pf_exit {
 	__u32 tid;
 	__u64 start_ns;
 	__u32 exit_code;    /* task->exit_code (status << 8 | signal) */
-	__u32 _pad0;
+	__u32 ppid;         /* parent tgid at exit (a child forked without exec has its image) */
 	char comm[PF_COMM_LEN];
 };
 

@@ -8,7 +8,7 @@
 import { hostname } from 'node:os';
 import { ERRORS, ProcflowError } from '../errors.js';
 import { hostCgroupPaths, PluginProcessLookup } from '../cache/plugin-lookup.js';
-import { ProcessCache } from '../cache/process-cache.js';
+import { ProcessCache, startTicksOf } from '../cache/process-cache.js';
 import { effectiveRetention, type AgentConfig } from '../config/settings.js';
 import { isLoopback, HostAddresses } from '../flows/addresses.js';
 import { aggregate } from '../flows/aggregate.js';
@@ -26,6 +26,7 @@ import { createSink } from '../sinks/index.js';
 import { isSockRecord, type BpfRecord, type SockRecord } from '../sources/bpf/decode.js';
 import { BpfCapture } from '../sources/bpf/loader.js';
 import { startPump, type Pump } from '../sources/bpf/pump.js';
+import { readProcess } from '../sources/procfs/snapshot.js';
 import { takeSnapshot } from '../sources/snapshot.js';
 
 /** Counters of the agent's own work (the stats line). */
@@ -37,6 +38,8 @@ export interface AgentStats {
   loopbackSkipped: number;
   /** Flows dropped by a failing redactor's `drop` policy (shared chain and every route's). */
   pluginDropped: number;
+  /** Connection owners the process cache did not know, read from /proc instead (forked without exec, or a missed exec). */
+  procFallback: number;
 }
 
 /** A running agent. */
@@ -55,7 +58,9 @@ export class Agent {
   private stopped = false;
   /** Flows the shared chain's redactors dropped (the routes' own drops are in the router's counters). */
   private sharedDropped = 0;
-  readonly stats: AgentStats = { intervals: 0, records: 0, loopbackSkipped: 0, pluginDropped: 0 };
+  readonly stats: AgentStats = { intervals: 0, records: 0, loopbackSkipped: 0, pluginDropped: 0, procFallback: 0 };
+  /** Owners /proc had no live match for (gone or reused pid): not read again. */
+  private readonly procMisses = new Set<string>();
 
   private constructor(
     private readonly config: AgentConfig,
@@ -133,8 +138,31 @@ export class Agent {
       case 'exec': this.cache.onExec(rec); break;
       case 'task': this.cache.onSnapshot(rec); break;
       case 'exit': this.cache.onExit(rec, now); break;
-      default: this.table.apply(rec, now);
+      default:
+        if (rec.pid > 0 && this.capture.kernel.hostPidNs && !this.cache.has(rec.pid, rec.startNs)) this.ownerFromProc(rec.pid, rec.startNs);
+        this.table.apply(rec, now);
     }
+  }
+
+  /**
+   * A connection whose owner the process cache does not know — a child
+   * forked without exec (pre-fork servers' workers: their image is the
+   * parent's), or an exec the cache missed — is looked up in /proc while the
+   * owner is still alive (host PID namespace only), instead of being reported
+   * by task name until the next task-iterator refresh. Counted in
+   * `attribution.procFallback`; a pid that is gone or reused is not retried.
+   */
+  private ownerFromProc(pid: number, startNs: number): void {
+    const key = `${pid}:${startTicksOf(startNs)}`;
+    if (this.procMisses.has(key)) return;
+    const rec = readProcess('/proc', pid);
+    if (rec && startTicksOf(rec.startNs) === startTicksOf(startNs)) {
+      this.cache.onSnapshot(rec);
+      this.stats.procFallback++;
+      return;
+    }
+    if (this.procMisses.size >= 4096) this.procMisses.clear();
+    this.procMisses.add(key);
   }
 
   private runIterator(name: 'iter_tcp' | 'iter_task', startup = false): void {

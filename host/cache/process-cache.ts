@@ -42,6 +42,8 @@ export interface ProcessCacheStats {
   evictions: number;
   /** Lookups whose pid was known but whose start time matched no incarnation. */
   pidReuseMisses: number;
+  /** Children forked without exec that got their parent's image at exit (onExit). */
+  forkImages: number;
 }
 
 /** Cache bounds. */
@@ -60,7 +62,7 @@ export function startTicksOf(startNs: number): number {
 export class ProcessCache {
   private readonly byPid = new Map<number, ProcessEntry[]>();
   private entries = 0;
-  private readonly counters = { hits: 0, misses: 0, evictions: 0, pidReuseMisses: 0 };
+  private readonly counters = { hits: 0, misses: 0, evictions: 0, pidReuseMisses: 0, forkImages: 0 };
 
   constructor(private readonly options: ProcessCacheOptions) {}
 
@@ -77,10 +79,31 @@ export class ProcessCache {
     this.upsert(rec, 'snapshot', nowMs);
   }
 
-  /** The process (all its threads) exited. */
+  /**
+   * The process (all its threads) exited. A process the cache never saw
+   * exec — a child forked without exec, e.g. a subshell or a pre-fork
+   * server's worker — gets its parent's image (the same executable and
+   * argv, which fork copies), kept for the retention window so its
+   * connections are attributed at the next flush. Only when the parent's
+   * task name equals the child's: a child reparented to init or a
+   * subreaper after its parent died is not given the new parent's image.
+   */
   onExit(rec: ExitRecord, nowMs: number): void {
-    const inc = this.find(rec.pid, startTicksOf(rec.startNs));
-    if (inc && inc.exitedAtMs === undefined) inc.exitedAtMs = nowMs;
+    const startTicks = startTicksOf(rec.startNs);
+    const inc = this.find(rec.pid, startTicks);
+    if (inc) {
+      if (inc.exitedAtMs === undefined) inc.exitedAtMs = nowMs;
+      return;
+    }
+    const parent = rec.ppid > 0 ? this.byPid.get(rec.ppid)?.at(-1) : undefined;
+    if (!parent || parent.comm !== rec.comm || parent.startTicks > startTicks) return;
+    const child = parent.forkedAs(rec);
+    child.exitedAtMs = nowMs;
+    const list = this.byPid.get(rec.pid) ?? [];
+    list.push(child);
+    this.byPid.set(rec.pid, list);
+    this.entries++;
+    this.counters.forkImages++;
   }
 
   /**
@@ -97,6 +120,11 @@ export class ProcessCache {
     if (found) this.counters.hits++;
     else this.counters.misses++;
     return found;
+  }
+
+  /** Whether the incarnation of `pid` that started at `startNs` is known (no hit or miss counted). */
+  has(pid: number, startNs: number): boolean {
+    return this.find(pid, startTicksOf(startNs)) !== undefined;
   }
 
   /** The newest incarnation of `pid`, without counting a hit or miss (plugin lookups, not attribution). */
@@ -208,6 +236,19 @@ class ProcessEntry implements ProcessInfo {
     this.path = rec.path;
     this.truncated = rec.truncated;
     this.setCgroup(rec);
+  }
+
+  /** This process's image for a child forked from it without exec (`rec`: the child's exit). */
+  forkedAs(rec: ExitRecord): ProcessEntry {
+    const p = this.image; // may be a lazily decoded record (argv is a getter): copy field by field
+    const image: ExecRecord = {
+      kind: 'task', hook: p.hook, bootNs: rec.bootNs, pid: rec.pid, tid: rec.pid, ppid: this.pid, uid: p.uid, startNs: rec.startNs,
+      parentStartNs: p.startNs, comm: rec.comm, path: p.path, argv: p.argv, truncated: p.truncated, pathTruncated: p.pathTruncated, noMm: p.noMm,
+    };
+    const child = new ProcessEntry(image, startTicksOf(rec.startNs), this.source);
+    child.cgroupId = this.cgroupId;
+    child.cgroupPath = this.cgroupPath;
+    return child;
   }
 
   setCgroup(rec: ExecRecord): void {

@@ -134,6 +134,40 @@ describe('flow logs end to end', () => {
     }
   }, 90_000);
 
+  kernelIt("attributes a child forked without exec (a subshell, gone before the flush) to its own pid with its parent's image", async () => {
+    const srv = servers.find((x) => x.host === '127.0.0.1') ?? (await startServer('127.0.0.1'));
+    const records: FlowRecord[] = [];
+    const agent = await Agent.start(config(), testLog, (recs) => records.push(...recs));
+    try {
+      const nonce = randomBytes(6).toString('hex');
+      const clientPath = join(dir, `forker-${nonce}`);
+      copyFileSync('/bin/bash', clientPath);
+      // ( … ) forks a subshell that never execs: no exec event names its pid; it opens the connection.
+      const script = `( ${clientScript('tcp', '127.0.0.1', srv.tcp)} ); wait`;
+      const r = spawnSync(clientPath, ['-c', script, nonce], { encoding: 'utf8', timeout: 15_000 });
+      expect(r.status, r.stderr).toBe(0);
+      const childPid = Number(r.stdout.trim().split('\n')[0]);
+      expect(childPid).not.toBe(r.pid); // the subshell, not the bash that exec'd
+      const rec = () => records.find((x) => x.reporter === 'src' && x.dest_port === srv.tcp && x.process_id === String(childPid));
+      expect(await waitFor(() => rec() !== undefined, 20_000, 50), JSON.stringify(records.map((x) => [x.process_id, x.process_name]))).toBe(true);
+      expect(rec()).toMatchObject({ process_name: clientPath, process_args: [['-c', script, nonce]], bytes_out: REQ, bytes_in: REPLY });
+
+      // A forked child still alive after its connection (a pre-fork server's worker): read from /proc at connect time.
+      // `; :` after sleep: bash would otherwise exec the last command in place of the subshell.
+      const script2 = `( ${clientScript('tcp', '127.0.0.1', srv.tcp)}; sleep 3; : ) & wait`;
+      // Not spawnSync: the agent runs in this process and must read /proc while the worker lives.
+      const child2 = spawn(clientPath, ['-c', script2, nonce], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const worker = await new Promise<number>((resolve) => createInterface({ input: child2.stdout! }).once('line', (l) => resolve(Number(l))));
+      const rec2 = () => records.find((x) => x.reporter === 'src' && x.dest_port === srv.tcp && x.process_id === String(worker));
+      expect(await waitFor(() => rec2() !== undefined, 20_000, 50)).toBe(true);
+      expect(rec2()).toMatchObject({ process_name: clientPath, process_args: [['-c', script2, nonce]] });
+      expect(agent.stats.procFallback).toBeGreaterThanOrEqual(1);
+      if (child2.exitCode === null) await new Promise((resolve) => child2.on('exit', resolve));
+    } finally {
+      await agent.stop();
+    }
+  }, 90_000);
+
   kernelIt('runs the plugin chain: a built-in redactor masks secrets in process_args before the sinks', async () => {
     const srv = servers.find((x) => x.host === '127.0.0.1') ?? (await startServer('127.0.0.1'));
     const records: FlowRecord[] = [];

@@ -15,6 +15,24 @@ describe('ProcessCache', () => {
     expect(c.stats()).toMatchObject({ size: 2, hits: 3, misses: 1, pidReuseMisses: 1 });
   });
 
+  it("gives a child forked without exec its parent's image at exit, unless it was reparented", () => {
+    const c = new ProcessCache({ maxEntries: 100, retentionMs: 10_000 });
+    c.onExec(exec(100, 1_000e7, '/usr/sbin/nginx', ['nginx', '-g', 'daemon off;'])); // comm 'nginx'
+    c.onExit(exit(101, 1_100e7, { ppid: 100, comm: 'nginx' }), 2_000); // a worker forked from it, never exec'd
+    expect(c.lookup(101, 1_100e7)).toMatchObject({ pid: 101, ppid: 100, path: '/usr/sbin/nginx', args: ['-g', 'daemon off;'], exitedAtMs: 2_000 });
+    // Reparented to init after its parent died: init's image would be wrong, so nothing is made up.
+    c.onExec(exec(1, 1e7, '/usr/lib/systemd/systemd', ['/sbin/init']));
+    c.onExit(exit(102, 1_200e7, { ppid: 1, comm: 'nginx' }), 2_000);
+    expect(c.lookup(102, 1_200e7)).toBeUndefined();
+    // A child that started before its "parent" is not its child.
+    c.onExit(exit(103, 900e7, { ppid: 100, comm: 'nginx' }), 2_000);
+    expect(c.lookup(103, 900e7)).toBeUndefined();
+    expect(c.stats().forkImages).toBe(1);
+    // Kept for the retention window like any exited process.
+    c.sweep(12_001);
+    expect(c.lookup(101, 1_100e7)).toBeUndefined();
+  });
+
   it('keeps exited processes for the retention window, then forgets them', () => {
     const c = new ProcessCache({ maxEntries: 100, retentionMs: 10_000 });
     c.onExec(exec(7, 1e9, '/bin/true', ['true']));

@@ -8,8 +8,8 @@ export function exec(pid: number, startNs: number, path: string, argv: string[],
   };
 }
 
-export function exit(pid: number, startNs: number): ExitRecord {
-  return { kind: 'exit', hook: 'exit', bootNs: startNs + 1, pid, tid: pid, startNs, exitCode: 0, comm: 'x' };
+export function exit(pid: number, startNs: number, over: Partial<ExitRecord> = {}): ExitRecord {
+  return { kind: 'exit', hook: 'exit', bootNs: startNs + 1, pid, tid: pid, startNs, exitCode: 0, ppid: 1, comm: 'x', ...over };
 }
 
 export function sock(kind: SockRecord['kind'], over: Partial<SockRecord>): SockRecord {

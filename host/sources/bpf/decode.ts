@@ -55,6 +55,8 @@ export interface ExitRecord extends RecordBase {
   tid: number;
   startNs: number;
   exitCode: number;
+  /** Parent tgid at exit (after a reparent: the new parent). */
+  ppid: number;
   comm: string;
 }
 
@@ -137,6 +139,7 @@ export function decodeRecord(dv: DataView, u8: Uint8Array, off: number, len: num
       tid: dv.getUint32(off + X.tid[0], true),
       startNs: u64(dv, off + X.start_ns[0]),
       exitCode: dv.getUint32(off + X.exit_code[0], true),
+      ppid: dv.getUint32(off + X.ppid[0], true),
       comm: comm(u8, off + X.comm[0]),
     };
   }

@@ -31,7 +31,7 @@ export const LAYOUT = {
   },
   pf_exit: {
     size: 56,
-    fields: { hdr: [0, 16], pid: [16, 4], tid: [20, 4], start_ns: [24, 8], exit_code: [32, 4], _pad0: [36, 4], comm: [40, 16] },
+    fields: { hdr: [0, 16], pid: [16, 4], tid: [20, 4], start_ns: [24, 8], exit_code: [32, 4], ppid: [36, 4], comm: [40, 16] },
   },
   pf_sock: {
     size: 136,

@@ -27,6 +27,34 @@ function netTable(proc: string, file: string, proto: 'tcp' | 'udp', family: 4 | 
   return new Map(parseProcNet(text).map((s) => [s.inode, [s, proto, family]]));
 }
 
+/**
+ * One process read from `proc` (stat, exe, cmdline, status, cgroup), as a
+ * `task` record; undefined when it is gone or unreadable. Also used for a
+ * connection whose owner the process cache does not know (a child forked
+ * without exec: its image is its parent's).
+ */
+export function readProcess(proc: string, pid: number): ExecRecord | undefined {
+  const dir = `${proc}/${pid}`;
+  const stat = parseStat(tryRead(`${dir}/stat`)?.toString('latin1') ?? '');
+  if (!stat) return undefined;
+  const cmdline = tryRead(`${dir}/cmdline`);
+  let path = '';
+  try {
+    path = textOf(Buffer.from(readlinkSync(`${dir}/exe`, { encoding: 'buffer' })));
+  } catch {
+    /* kernel thread or not readable: path stays empty, comm is the fallback */
+  }
+  const startNs = stat.startTicks * (1e9 / USER_HZ);
+  const uid = parseStatusUid(tryRead(`${dir}/status`)?.toString('latin1') ?? '') ?? 0;
+  const argv = cmdline ? parseCmdline(cmdline) : [];
+  const cgroupPath = parseCgroupV2(tryRead(`${dir}/cgroup`)?.toString('utf8') ?? '');
+  return {
+    kind: 'task', hook: 'iter_task', bootNs: 0, pid: stat.pid, tid: stat.pid, ppid: stat.ppid, uid, startNs,
+    parentStartNs: 0, comm: stat.comm, path, argv, truncated: false, pathTruncated: false, noMm: argv.length === 0 && path === '',
+    ...(cgroupPath !== undefined && { cgroupPath }),
+  };
+}
+
 /** Reads every process (and, unless `sockets` is false, its inet sockets) under `proc`. */
 export function snapshotProc(options: { hostPidNs: boolean; proc?: string; sockets?: boolean }): ProcSnapshot {
   const proc = options.proc ?? '/proc';
@@ -39,24 +67,11 @@ export function snapshotProc(options: { hostPidNs: boolean; proc?: string; socke
   for (const name of readdirSync(proc)) {
     if (!/^\d+$/.test(name)) continue;
     const dir = `${proc}/${name}`;
-    const stat = parseStat(tryRead(`${dir}/stat`)?.toString('latin1') ?? '');
-    if (!stat) continue;
-    const cmdline = tryRead(`${dir}/cmdline`);
-    let path = '';
-    try {
-      path = textOf(Buffer.from(readlinkSync(`${dir}/exe`, { encoding: 'buffer' })));
-    } catch {
-      /* kernel thread or not readable: path stays empty, comm is the fallback */
-    }
-    const startNs = stat.startTicks * (1e9 / USER_HZ);
-    const uid = parseStatusUid(tryRead(`${dir}/status`)?.toString('latin1') ?? '') ?? 0;
-    const argv = cmdline ? parseCmdline(cmdline) : [];
-    const cgroupPath = parseCgroupV2(tryRead(`${dir}/cgroup`)?.toString('utf8') ?? '');
-    out.processes.push({
-      kind: 'task', hook: 'iter_task', bootNs: 0, pid: stat.pid, tid: stat.pid, ppid: stat.ppid, uid, startNs,
-      parentStartNs: 0, comm: stat.comm, path, argv, truncated: false, pathTruncated: false, noMm: argv.length === 0 && path === '',
-      ...(cgroupPath !== undefined && { cgroupPath }),
-    });
+    const rec = readProcess(proc, Number(name));
+    if (!rec) continue;
+    out.processes.push(rec);
+    const { startNs, uid } = rec;
+    const stat = { pid: rec.pid, comm: rec.comm };
     if (options.sockets === false) continue;
     let fds: string[] = [];
     try {
