@@ -6,6 +6,7 @@
  * allocation, into one growing buffer. Keys whose value is `undefined` are
  * left out (as JSON.stringify does).
  */
+import { ShapeCache } from '../shape-cache.js';
 
 const TWO_32 = 4294967296;
 
@@ -200,9 +201,8 @@ export class MsgpackWriter {
    * property reads V8 can inline; others through the generic loop.
    */
   map(o: Record<string, unknown>): void {
-    const keys = Object.keys(o);
-    if (keys.length >= SHAPE_MIN_KEYS) {
-      const enc = shapeEncoder(keys);
+    if (countKeysAtLeast(o, SHAPE_MIN_KEYS)) {
+      const enc = shapes.for(o);
       if (enc) {
         enc(this, o);
         return;
@@ -224,37 +224,26 @@ type ShapeEncoder = (w: MsgpackWriter, o: Record<string, unknown>) => void;
 
 /** Objects with fewer keys (labels, policies) are not worth a generated encoder. */
 const SHAPE_MIN_KEYS = 8;
-const MAX_SHAPES = 32;
-const shapes = new Map<string, ShapeEncoder>();
-let lastKeys: string[] = [];
-let lastEncoder: ShapeEncoder | undefined;
 
-function sameKeys(a: string[], b: string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+function countKeysAtLeast(o: object, n: number): boolean {
+  let i = 0;
+  for (const _ in o) if (++i >= n) return true;
+  return false;
 }
 
-/** The generated encoder of a key list (cached; undefined once too many shapes were seen). */
-function shapeEncoder(keys: string[]): ShapeEncoder | undefined {
-  if (lastEncoder && sameKeys(keys, lastKeys)) return lastEncoder;
-  const id = keys.join('\0');
-  let enc = shapes.get(id);
-  if (!enc) {
-    if (shapes.size >= MAX_SHAPES || keys.some((k) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))) return undefined;
-    // Keys are identifiers (checked above), so they are safe to inline in the generated source.
-    const body = [
-      'let n = 0;',
-      ...keys.map((k) => `if (o.${k} !== undefined) n++;`),
-      'w.mapHeader(n);',
-      'let v, b, p;',
-      // Key bytes written as constants (keys are ASCII identifiers shorter than 32 chars: fixstr).
-      ...keys.map((k) => `v = o.${k}; if (v !== undefined) { ${k.length < 32 ? `w.ensure(${k.length + 1}); b = w.buf; p = w.pos; ${[0xa0 | k.length, ...[...k].map((c) => c.charCodeAt(0))].map((x) => `b[p++] = ${x};`).join(' ')} w.pos = p;` : `w.str(${JSON.stringify(k)});`} w.value(v); }`),
-    ].join('\n');
-    enc = new Function('w', 'o', body) as ShapeEncoder;
-    shapes.set(id, enc);
-  }
-  lastKeys = keys;
-  lastEncoder = enc;
-  return enc;
+/** The generated encoder of a key list; undefined (the generic loop) for keys that are not identifiers. */
+function compileShape(keys: string[]): ShapeEncoder | undefined {
+  if (keys.some((k) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))) return undefined;
+  // Keys are identifiers (checked above), so they are safe to inline in the generated source.
+  const body = [
+    'let n = 0;',
+    ...keys.map((k) => `if (o.${k} !== undefined) n++;`),
+    'w.mapHeader(n);',
+    'let v, b, p;',
+    // Key bytes written as constants (keys are ASCII identifiers shorter than 32 chars: fixstr).
+    ...keys.map((k) => `v = o.${k}; if (v !== undefined) { ${k.length < 32 ? `w.ensure(${k.length + 1}); b = w.buf; p = w.pos; ${[0xa0 | k.length, ...[...k].map((c) => c.charCodeAt(0))].map((x) => `b[p++] = ${x};`).join(' ')} w.pos = p;` : `w.str(${JSON.stringify(k)});`} w.value(v); }`),
+  ].join('\n');
+  return new Function('w', 'o', body) as ShapeEncoder;
 }
+
+const shapes = new ShapeCache<ShapeEncoder | undefined>(compileShape);

@@ -11,6 +11,7 @@
  */
 import type { FlowRecord } from '../../flows/record.js';
 import type { Arena } from './arena.js';
+import { ShapeCache } from '../../shape-cache.js';
 
 /** Characters JSON.stringify escapes (as in flow-log-json.ts). */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
@@ -159,34 +160,8 @@ function compile(keys: readonly string[]): DocWriter {
 };`)({ str, num, other, args, K: keyBytes }) as DocWriter;
 }
 
-let lastKeys: string[] = [];
-let lastWriter: DocWriter | undefined;
-const byShape = new Map<string, DocWriter>();
+const shapes = new ShapeCache<DocWriter>((keys) => compile(keys));
 
-function writerFor(r: FlowRecord): DocWriter {
-  let i = 0;
-  let same = lastWriter !== undefined;
-  if (same) {
-    for (const k in r) {
-      if (lastKeys[i++] !== k) {
-        same = false;
-        break;
-      }
-    }
-    if (i !== lastKeys.length) same = false;
-  }
-  if (same) return lastWriter!;
-  lastKeys = Object.keys(r);
-  const id = lastKeys.join('\0');
-  let w = byShape.get(id);
-  if (!w) {
-    if (byShape.size > 64) byShape.clear();
-    w = compile(lastKeys);
-    byShape.set(id, w);
-  }
-  lastWriter = w;
-  return w;
-}
 
 /**
  * `prefix`, the JSON string of `id`, `infix`, the record's flows.log document
@@ -194,7 +169,7 @@ function writerFor(r: FlowRecord): DocWriter {
  * (For a _bulk item: the action line up to `"_id":`, the id, `}}\n`, the document.)
  */
 export function flowLogJsonItem(r: FlowRecord, arena: Arena, prefix: Uint8Array, id: string, infix: Uint8Array): Buffer {
-  const doc = writerFor(r);
+  const doc = shapes.for(r);
   for (let max = 4096; ; max *= 4) {
     const { buf: B, off } = arena.reserve(max);
     const END = B.length;

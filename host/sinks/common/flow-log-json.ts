@@ -8,12 +8,11 @@
  * render + stringify; test/sinks/encoders.test.ts checks the bytes.
  */
 import type { FlowRecord } from '../../flows/record.js';
+import { ShapeCache } from '../../shape-cache.js';
 
 type Serializer = (r: FlowRecord, extra: string) => string;
 
-let lastKeys: string[] = [];
-let lastFn: Serializer | undefined;
-const byShape = new Map<string, Serializer>();
+const shapes = new ShapeCache<Serializer>((keys) => compile(keys));
 
 function compile(keys: readonly string[]): Serializer {
   const fields = keys.filter((k) => k !== 'id' && k !== 'process_args');
@@ -48,37 +47,13 @@ function argsJson(lists: readonly (readonly string[])[]): string {
   return `${s}]`;
 }
 
-function serializerFor(r: FlowRecord): Serializer {
-  let i = 0;
-  let same = lastFn !== undefined;
-  if (same) {
-    for (const k in r) {
-      if (lastKeys[i++] !== k) {
-        same = false;
-        break;
-      }
-    }
-    if (i !== lastKeys.length) same = false;
-  }
-  if (same) return lastFn!;
-  lastKeys = Object.keys(r);
-  const shape = lastKeys.join('\0');
-  let fn = byShape.get(shape);
-  if (!fn) {
-    if (byShape.size > 64) byShape.clear();
-    fn = compile(lastKeys);
-    byShape.set(shape, fn);
-  }
-  lastFn = fn;
-  return fn;
-}
 
 /**
  * `JSON.stringify(renderFlowLog(r))`; `extra` (e.g. `,"id":"…"`) is inserted
  * before the closing brace.
  */
 export function flowLogJson(r: FlowRecord, extra = ''): string {
-  return serializerFor(r)(r, extra);
+  return shapes.for(r)(r, extra);
 }
 
 /** The flows.log object of a record (renderFlowLog's result) plus its id: for msgpack encoders. */

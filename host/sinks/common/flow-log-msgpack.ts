@@ -11,6 +11,7 @@
 import type { Packr } from 'msgpackr';
 import type { FlowRecord } from '../../flows/record.js';
 import type { Arena } from './arena.js';
+import { ShapeCache } from '../../shape-cache.js';
 
 /** Buffer#utf8Write: what Buffer#write calls after checking its arguments (msgpackr uses it too). */
 const HAS_UTF8_WRITE = typeof (Buffer.prototype as unknown as { utf8Write?: unknown }).utf8Write === 'function';
@@ -232,34 +233,8 @@ function compile(keys: readonly string[]): EntryWriter {
 };`)({ str, num, other, val, args, collectionHeader }) as EntryWriter;
 }
 
-let lastKeys: string[] = [];
-let lastWriter: EntryWriter | undefined;
-const byShape = new Map<string, EntryWriter>();
+const shapes = new ShapeCache<EntryWriter>((keys) => compile(keys));
 
-function writerFor(r: FlowRecord): EntryWriter {
-  let i = 0;
-  let same = lastWriter !== undefined;
-  if (same) {
-    for (const k in r) {
-      if (lastKeys[i++] !== k) {
-        same = false;
-        break;
-      }
-    }
-    if (i !== lastKeys.length) same = false;
-  }
-  if (same) return lastWriter!;
-  lastKeys = Object.keys(r);
-  const id = lastKeys.join('\0');
-  let w = byShape.get(id);
-  if (!w) {
-    if (byShape.size > 64) byShape.clear();
-    w = compile(lastKeys);
-    byShape.set(id, w);
-  }
-  lastWriter = w;
-  return w;
-}
 
 /**
  * The forward entry `[end_time, flowLogObject(r)]` in msgpack, as a view into
@@ -267,7 +242,7 @@ function writerFor(r: FlowRecord): EntryWriter {
  */
 export function flowLogEntry(r: FlowRecord, arena: Arena, packr: Packr): Buffer {
   fallback = packr;
-  const write = writerFor(r);
+  const write = shapes.for(r);
   for (let max = 4096; ; max *= 4) {
     const { buf, off } = arena.reserve(max);
     const end = write(r, buf, off, buf.length);

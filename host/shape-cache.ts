@@ -1,0 +1,41 @@
+/**
+ * Functions generated per object shape — the record's own enumerable keys,
+ * in order — cached. The pipeline's encoders (plugin batches, sink items)
+ * compile one encoder per key list so V8 sees fixed property reads; records
+ * of one batch nearly always share a shape, so the last shape is checked
+ * first, key by key, without allocating.
+ */
+export class ShapeCache<F> {
+  private lastKeys: string[] = [];
+  private last: F | undefined;
+  private readonly byShape = new Map<string, F>();
+
+  /** `compile` makes the function of a key list; at most `max` shapes are kept (then the cache starts over). */
+  constructor(
+    private readonly compile: (keys: string[]) => F,
+    private readonly max = 64,
+  ) {}
+
+  /** The function of `o`'s shape. */
+  for(o: object): F {
+    if (this.last !== undefined && this.sameShape(o)) return this.last;
+    const keys = Object.keys(o);
+    const id = keys.join('\0');
+    let fn = this.byShape.get(id);
+    if (fn === undefined) {
+      if (this.byShape.size >= this.max) this.byShape.clear();
+      fn = this.compile(keys);
+      this.byShape.set(id, fn);
+    }
+    this.lastKeys = keys;
+    this.last = fn;
+    return fn;
+  }
+
+  private sameShape(o: object): boolean {
+    const keys = this.lastKeys;
+    let i = 0;
+    for (const k in o) if (keys[i++] !== k) return false;
+    return i === keys.length;
+  }
+}
