@@ -6,8 +6,8 @@
  * first, key by key, without allocating.
  */
 export class ShapeCache<F> {
-  private lastKeys: string[] = [];
-  private last: F | undefined;
+  private lastKeys: string[] | undefined;
+  private last!: F;
   private readonly byShape = new Map<string, F>();
 
   /** `compile` makes the function of a key list; at most `max` shapes are kept (then the cache starts over). */
@@ -18,13 +18,14 @@ export class ShapeCache<F> {
 
   /** The function of `o`'s shape. */
   for(o: object): F {
-    if (this.last !== undefined && this.sameShape(o)) return this.last;
+    if (this.lastKeys !== undefined && this.sameShape(o, this.lastKeys)) return this.last;
     const keys = Object.keys(o);
     const id = keys.join('\0');
-    let fn = this.byShape.get(id);
-    if (fn === undefined) {
+    let fn: F;
+    if (this.byShape.has(id)) fn = this.byShape.get(id)!;
+    else {
       if (this.byShape.size >= this.max) this.byShape.clear();
-      fn = this.compile(keys);
+      fn = this.compile(keys); // may be a "no generated function" value: cached like any other
       this.byShape.set(id, fn);
     }
     this.lastKeys = keys;
@@ -32,8 +33,7 @@ export class ShapeCache<F> {
     return fn;
   }
 
-  private sameShape(o: object): boolean {
-    const keys = this.lastKeys;
+  private sameShape(o: object, keys: string[]): boolean {
     let i = 0;
     for (const k in o) if (keys[i++] !== k) return false;
     return i === keys.length;

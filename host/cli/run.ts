@@ -26,13 +26,6 @@ export interface RunOptions {
   durationMs?: number;
 }
 
-/**
- * The plugin chain of a config that says nothing about plugins. Argument
- * redaction is on unless the operator turns it off (`plugins.defaultRedaction:
- * false`): any chain without a redact-args entry gets it first (withDefaultRedaction).
- */
-export const DEFAULT_PLUGINS: PluginsConfig = { chain: [{ name: 'redact-args', stage: 'redactor', path: 'builtin:redact-args' }] };
-
 /** The effective config: file (or embedded defaults) overlaid by the flags. */
 export function effectiveConfig(opts: RunOptions): LoadedConfig {
   const config = loadConfig(opts.configPath);

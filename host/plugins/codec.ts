@@ -18,7 +18,7 @@ export type Encoding = 'msgpack' | 'json';
  * they return new objects for what they change) instead of encoding them again.
  */
 export class BatchEncoder {
-  private readonly writers = [new MsgpackWriter(1 << 20), new MsgpackWriter(1 << 20)];
+  private readonly writers = [new MsgpackWriter(), new MsgpackWriter()]; // 64 KiB, grown by need and kept
   private turn = 0;
   private prev: { flows: readonly unknown[]; buf: Buffer; starts: Uint32Array } | undefined;
 
@@ -50,11 +50,6 @@ export class BatchEncoder {
   reset(): void {
     this.prev = undefined;
   }
-}
-
-/** Encodes flows into a buffer of its own (safe to transfer to a worker). */
-export function encodeBatch(flows: readonly unknown[], encoding: Encoding): Uint8Array {
-  return new BatchEncoder().encode(flows, encoding);
 }
 
 /** Decodes a plugin's output; throws on bytes that are not the encoding. */

@@ -153,23 +153,21 @@ export async function buildRouting(cfg: RoutingConfig, make: RoutingFactories, l
       return { name, match, chain, tenant: cfg.routes ? name : undefined, formatted: formatterOf(entries) !== undefined, sinks: sinkNames.map(sinkByName) };
     };
 
+    // Route names are unique (the validator checks it; SHARED_ROUTE is no valid name).
+    const entries = new Map(routeEntries(cfg));
     const r = cfg.routes;
     if (!r) {
       const all = cfg.sinks.map((c, i) => sinkName(c, i));
-      const fallback = await route(DEFAULT_ROUTE, cfg.plugins?.chain ?? [], all);
+      const fallback = await route(DEFAULT_ROUTE, entries.get(DEFAULT_ROUTE)!, all);
       return done(undefined, new Router([], fallback, log));
     }
-    const sharedEntries = cfg.plugins?.chain ?? [];
+    const sharedEntries = entries.get(SHARED_ROUTE)!;
     const shared = await chainFor(sharedEntries);
     chainOf.set(SHARED_ROUTE, shared);
     if (shared) byRoute.push([SHARED_ROUTE, shared]);
-    const sharedRedacts = sharedEntries.some(isRedactArgs);
-    const off = defaultRedactionOff(cfg.plugins);
     const tenants: Route[] = [];
-    for (const t of r.tenants) {
-      tenants.push(await route(t.name, withDefaultRedaction(t.chain, sharedRedacts, off), t.sinks, { key: t.key, matcher: new Matcher(t.match) }));
-    }
-    const fallback = r.default ? await route(DEFAULT_ROUTE, withDefaultRedaction(r.default.chain, sharedRedacts, off), r.default.sinks) : undefined;
+    for (const t of r.tenants) tenants.push(await route(t.name, entries.get(t.name)!, t.sinks, { key: t.key, matcher: new Matcher(t.match) }));
+    const fallback = r.default ? await route(DEFAULT_ROUTE, entries.get(DEFAULT_ROUTE)!, r.default.sinks) : undefined;
     if (sharedEntries.length > 0) summary.unshift({ route: SHARED_ROUTE, plugins: sharedEntries.map((e) => `${e.stage}:${e.name}`), sinks: [] });
     return done(shared, new Router(tenants, fallback, log));
   } catch (err) {

@@ -1,7 +1,7 @@
 /** The host's MessagePack batch encoder decodes, with an independent decoder, to what JSON would carry. */
 import { Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { BatchEncoder, encodeBatch } from '../../host/plugins/codec.js';
+import { BatchEncoder } from '../../host/plugins/codec.js';
 import { flows } from './helpers.js';
 
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
@@ -16,7 +16,7 @@ describe('MessagePack batch encoder', () => {
       { ...flows(1)[0], process_args: [['ünïcödé ✓', 'x'.repeat(70_000), '']], dest_port: 65535, bytes_in: 4294967295, bytes_out: 4294967296 },
       { a: 1, b: [1, [2, { c: 'd' }]] },
     ];
-    const back = unpackr.unpack(Buffer.from(encodeBatch(input, 'msgpack')));
+    const back = unpackr.unpack(Buffer.from(new BatchEncoder().encode(input, 'msgpack')));
     expect(back).toEqual(viaJson(input));
   });
 
