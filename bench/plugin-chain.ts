@@ -8,7 +8,7 @@
  * Prints flows/s (wall clock) and CPU µs per flow (all threads of the process);
  * "flows per CPU-second" is the one-core figure. Nothing here asserts.
  *
- *   npm run build && npm run bench:plugins -- [--batches 100] [--batch 1000] [--rounds 3] [--flows corpus|fixed] [--repeat 1]
+ *   npm run build && npm run bench:plugins -- [--batches 100] [--batch 1000] [--rounds 3] [--flows corpus|fixed] [--repeat 1] [--only a,b,c,d,e]
  */
 import { join } from 'node:path';
 import type { FlowRecord } from '../host/flows/record.js';
@@ -29,6 +29,8 @@ const opts = parseArgs(process.argv.slice(2));
 const BATCHES = Number(opts.get('batches') ?? 100);
 const BATCH = Number(opts.get('batch') ?? 1000);
 const ROUNDS = Number(opts.get('rounds') ?? 3);
+/** Sections to run (`--only c,d`); A, B and E run together. */
+const ONLY = new Set((opts.get('only') ?? 'a,b,c,d,e').toLowerCase().split(','));
 const log = createLogger('error');
 
 // ---- B: the redact-args rules in plain TypeScript: the host's redactor compiles the plugin's own rules source ----
@@ -114,6 +116,8 @@ async function main(): Promise<void> {
   const batches = makeBatches();
   console.log(`plugin chain benchmark: ${BATCHES} batches × ${BATCH} flows (${FLOWS === 'fixed' ? 'five fixed argument lists' : 'redaction corpora, fresh secrets per flow'}, ${REPEAT} flow(s) per argument list), ${ROUNDS} rounds; node ${process.version}`);
 
+  if (!['a', 'b', 'e'].some((x) => ONLY.has(x))) return tsSections(red, tsRed, batches);
+
   const asChain = await PluginChain.create({ workers: 1, batchSize: BATCH, chain: [
     { name: 'redact-args', stage: 'redactor', path: red.wasm, sha256: red.sha256 },
     { name: 'calico-json', stage: 'formatter', path: fmt.wasm, sha256: fmt.sha256 },
@@ -140,15 +144,24 @@ async function main(): Promise<void> {
 
   await breakdown(red, fmt, batches, ra.cpuUsPerFlow);
 
-  const tsChain = await PluginChain.create({ workers: 1, batchSize: BATCH, chain: [{ name: 'ts-redactor', stage: 'redactor', path: tsRed.wasm, sha256: tsRed.sha256, timeoutMs: 30_000 }] }, { log });
-  const few = batches.slice(0, Math.max(5, Math.floor(BATCHES / 10)));
-  await tsChain.process(few[0]);
-  const C: Run[] = [];
-  for (let r = 0; r < ROUNDS; r++) C.push(await measure((x) => tsChain.process(x), few));
-  summary(`C  TypeScript redactor (componentize-js, ${Math.round(tsRed.sha256 ? (await import('node:fs')).statSync(tsRed.wasm).size / 1e6 : 0)} MB)`, C);
-  console.log(`   plugin failures during C: ${JSON.stringify(tsChain.stats()['ts-redactor'].failures)}`);
-  await tsChain.close();
+  await tsSections(red, tsRed, batches);
+}
 
+type Built = { wasm: string; sha256: string };
+
+/** C and D: the TypeScript plugin's throughput, and instantiation times. */
+async function tsSections(red: Built, tsRed: Built, batches: FlowRecord[][]): Promise<void> {
+  if (ONLY.has('c')) {
+    const tsChain = await PluginChain.create({ workers: 1, batchSize: BATCH, chain: [{ name: 'ts-redactor', stage: 'redactor', path: tsRed.wasm, sha256: tsRed.sha256, timeoutMs: 30_000 }] }, { log });
+    const few = batches.slice(0, Math.max(5, Math.floor(BATCHES / 10)));
+    await tsChain.process(few[0]);
+    const C: Run[] = [];
+    for (let r = 0; r < ROUNDS; r++) C.push(await measure((x) => tsChain.process(x), few));
+    summary(`C  TypeScript redactor (componentize-js, ${Math.round(tsRed.sha256 ? (await import('node:fs')).statSync(tsRed.wasm).size / 1e6 : 0)} MB)`, C);
+    console.log(`   plugin failures during C: ${JSON.stringify(tsChain.stats()['ts-redactor'].failures)}`);
+    await tsChain.close();
+  }
+  if (!ONLY.has('d')) return;
   for (const [name, built] of [['AssemblyScript redact-args', red], ['TypeScript ts-redactor', tsRed]] as const) {
     const loaded = await loadPlugin({ name: 'inst', stage: 'redactor', path: built.wasm, sha256: built.sha256 });
     const pool = new PluginPool({ size: 1 });
