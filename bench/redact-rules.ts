@@ -1,0 +1,145 @@
+/**
+ * The redaction rules alone (bench/README.md "plugin-chain", part E "redactor in
+ * wasm"): the built redact-args component instantiated in this thread (stub host
+ * imports, as bench/plugin-chain.ts's `inProcess()` does), `redact(batch)`
+ * called straight on its core exports on pre-encoded batches of the redaction
+ * corpora (the same batches as plugin-chain's `--flows corpus`), and the host's
+ * TypeScript twin (host/redact/redactor.ts) on the same flows. Prints µs per
+ * flow (median of the rounds) and the arena a call used (the `stub` runtime
+ * frees nothing within a call): bytes per flow, and bytes per argument byte
+ * on the corpus and on long spaced arguments (~4 KiB of words per flow).
+ * Nothing here asserts.
+ *
+ *   npm run build && node dist/bench/redact-rules.js [--batches 50] [--batch 1000] [--rounds 5] [--wasm PATH]
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FlowRecord } from '../host/flows/record.js';
+import { PROJECT_ROOT } from '../host/paths.js';
+import { buildPlugin } from '../host/plugins/build.js';
+import { BatchEncoder } from '../host/plugins/codec.js';
+import { loadPlugin } from '../host/plugins/loader.js';
+import { createRedactor, redactFlows } from '../host/redact/redactor.js';
+import { exeOf, expand, readCorpus } from '../test/redact/corpus.js';
+import { median, parseArgs } from './lib/stats.js';
+
+const opts = parseArgs(process.argv.slice(2));
+const BATCHES = Number(opts.get('batches') ?? 50);
+const BATCH = Number(opts.get('batch') ?? 1000);
+const ROUNDS = Number(opts.get('rounds') ?? 5);
+
+/** Secret and ordinary corpus lines alternately, fresh secrets per flow (plugin-chain's `--flows corpus`). */
+function corpusArgvs(n: number): string[][] {
+  const secrets = readCorpus('secrets');
+  const ordinary = readCorpus('ordinary');
+  const out: string[][] = [];
+  for (let k = 0; k < n; k++) {
+    const line = k % 2 === 0 ? secrets[(k >> 1) % secrets.length] : ordinary[(k >> 1) % ordinary.length];
+    const words = expand(line).argv;
+    out.push([exeOf(words), ...words.slice(1)]);
+  }
+  return out;
+}
+
+function flowOf(b: number, i: number, argv: string[]): FlowRecord {
+  return {
+    id: `r1-${b}-${i}`, start_time: 1700000000, end_time: 1700000300, host: 'node-1', action: 'allow', reporter: 'src', proto: 'tcp',
+    source_ip: '10.0.0.5', source_port: 30000 + i, source_name: '-', source_name_aggr: 'pvt', source_namespace: '-', source_type: 'net', source_labels: '-',
+    dest_ip: `10.0.${b % 250}.${i % 250}`, dest_port: [5432, 443, 3306, 8443, 80][i % 5], dest_name: '-', dest_name_aggr: 'pvt', dest_namespace: '-', dest_type: 'net', dest_labels: '-',
+    dest_service_name: '-', dest_service_namespace: '-', dest_service_port: '-', policies: '-',
+    bytes_in: 1000 + i, bytes_out: 2000 + b, packets_in: 10, packets_out: 12, num_flows: 1, num_flows_started: 1, num_flows_completed: 1,
+    process_name: argv[0], process_id: String(2000 + i), process_args: [argv.slice(1)],
+    num_process_names: 1, num_process_ids: 1, num_process_args: 1,
+  };
+}
+
+function batchesOf(argvs: string[][], size: number): FlowRecord[][] {
+  const out: FlowRecord[][] = [];
+  for (let b = 0; b * size < argvs.length; b++) out.push(argvs.slice(b * size, (b + 1) * size).map((a, i) => flowOf(b, i, a)));
+  return out;
+}
+
+function argBytes(batch: FlowRecord[]): number {
+  let n = 0;
+  for (const f of batch) for (const list of f.process_args) for (const a of list) n += Buffer.byteLength(a);
+  return n;
+}
+
+type Core = {
+  memory: WebAssembly.Memory;
+  cabi_realloc: (p: number, o: number, a: number, n: number) => number;
+  redact: (p: number, n: number) => number;
+  cabi_post_redact: (r: number) => void;
+};
+
+/** The plugin's core instance (stub host imports; config empty: mask mode, no policy). */
+async function instantiate(wasm: string, sha256: string): Promise<Core> {
+  const loaded = await loadPlugin({ name: 'bench', stage: 'redactor', path: wasm, sha256 });
+  const { instantiate: inst } = (await import(loaded.glue)) as { instantiate: Function };
+  const host = { log() {}, config: () => [], getProcess: () => undefined, processChain: () => [], flowProcess: () => undefined };
+  const imports: Record<string, unknown> = {};
+  for (const n of loaded.imports) imports[n] = imports[n.replace(/@.*$/, '')] = host;
+  const cores: WebAssembly.Instance[] = [];
+  await inst((n: string) => loaded.modules[n], imports, async (m: WebAssembly.Module, im?: WebAssembly.Imports) => {
+    const i = await WebAssembly.instantiate(m, im ?? {});
+    cores.push(i);
+    return i;
+  });
+  const core = cores.find((c) => typeof c.exports.redact === 'function');
+  if (!core) throw new Error('no core instance exports redact');
+  return core.exports as unknown as Core;
+}
+
+/** One call as the worker makes it (copy in, run, copy out); returns the arena the call used beyond its input. */
+function call(c: Core, input: Uint8Array): number {
+  const ptr = c.cabi_realloc(0, 0, 1, input.byteLength) >>> 0;
+  new Uint8Array(c.memory.buffer, ptr, input.byteLength).set(input);
+  const ret = c.redact(ptr, input.byteLength) >>> 0;
+  const dv = new DataView(c.memory.buffer);
+  if (dv.getUint8(ret) !== 0) throw new Error('redactor returned an error');
+  const p = dv.getUint32(ret + 4, true);
+  const n = dv.getUint32(ret + 8, true);
+  c.memory.buffer.slice(p, p + n);
+  const top = c.cabi_realloc(0, 0, 1, 1) >>> 0; // the arena's high-water mark
+  c.cabi_post_redact(ret);
+  return top - ptr - input.byteLength;
+}
+
+async function main(): Promise<void> {
+  const built = opts.has('wasm') ? { wasm: opts.get('wasm')!, sha256: createHash('sha256').update(readFileSync(opts.get('wasm')!)).digest('hex') } : await buildPlugin(join(PROJECT_ROOT, 'plugins', 'builtin', 'redact-args'));
+  const core = await instantiate(built.wasm, built.sha256);
+  const batches = batchesOf(corpusArgvs(BATCHES * BATCH), BATCH);
+  const enc = new BatchEncoder();
+  const inputs = batches.map((b) => enc.encode(b, 'msgpack').slice());
+  const padding = `--comment=${'lorem ipsum dolor sit amet '.repeat(152)}`;
+  const longFlows = batchesOf(Array.from({ length: 100 }, (_, i) => ['/usr/bin/app', `--password=Secr3t${i}x`, padding, `https://deploy:tok${i}en@git.example.com/r.git`]), 100)[0];
+  const longInput = enc.encode(longFlows, 'msgpack').slice();
+  const flows = BATCHES * BATCH;
+  const args = batches.reduce((n, b) => n + argBytes(b), 0);
+  console.log(`redaction rules: ${BATCHES} batches × ${BATCH} flows of the redaction corpora (fresh secrets per flow, ${(args / flows).toFixed(1)} argument bytes per flow), ${ROUNDS} rounds; node ${process.version}`);
+
+  const host = createRedactor();
+  for (const inp of inputs) call(core, inp); // warm-up: V8 compiles wasm functions on first call
+  for (const b of batches) redactFlows(b, host);
+  const wasmUs: number[] = [];
+  const hostUs: number[] = [];
+  let arena = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    let t0 = performance.now();
+    arena = 0;
+    for (const inp of inputs) arena += call(core, inp);
+    wasmUs.push(((performance.now() - t0) * 1000) / flows);
+    t0 = performance.now();
+    for (const b of batches) redactFlows(b, host);
+    hostUs.push(((performance.now() - t0) * 1000) / flows);
+  }
+  const longArena = call(core, longInput);
+  const longArgs = argBytes(longFlows);
+  console.log(`redactor in wasm (copy in, run, copy out)   ${median(wasmUs).toFixed(2).padStart(6)} µs/flow  (${wasmUs.map((x) => x.toFixed(2)).join(' ')})`);
+  console.log(`host TypeScript twin (redactFlows)          ${median(hostUs).toFixed(2).padStart(6)} µs/flow  (${hostUs.map((x) => x.toFixed(2)).join(' ')})`);
+  console.log(`arena per call, corpus: ${(arena / flows).toFixed(0)} bytes/flow, ${(arena / args).toFixed(1)} bytes per argument byte`);
+  console.log(`arena per call, 100 flows × ${longArgs / 100} bytes of spaced arguments: ${(longArena / longArgs).toFixed(1)} bytes per argument byte (${(longArena / 1048576).toFixed(2)} MiB)`);
+}
+
+await main();
