@@ -94,6 +94,11 @@ function pluginFiles(config: LoadedConfig): string[] {
   return [...new Set(entries.filter((e) => !e.path.startsWith('builtin:')).map((e) => resolve(e.path)))];
 }
 
+/** What a reload trigger watches: the config file and the plugin files it names. */
+function watchList(opts: RunOptions, config: LoadedConfig): string[] {
+  return [...(opts.configPath ? [resolve(opts.configPath)] : []), ...pluginFiles(config)];
+}
+
 /**
  * Hot reload: SIGHUP, or a change to the config file or a plugin file, reads
  * the config again and reloads every chain's plugins (Agent.reloadPlugins).
@@ -102,7 +107,7 @@ function pluginFiles(config: LoadedConfig): string[] {
 function watchForReload(opts: RunOptions, config: LoadedConfig, log: Logger, reload: (next: LoadedConfig) => Promise<unknown>): () => void {
   return watchPluginReload({
     log,
-    watchFiles: [...(opts.configPath ? [resolve(opts.configPath)] : []), ...pluginFiles(config)],
+    watchFiles: watchList(opts, config),
     reload: async () => {
       let next: LoadedConfig;
       try {
@@ -112,6 +117,7 @@ function watchForReload(opts: RunOptions, config: LoadedConfig, log: Logger, rel
         return;
       }
       await reload(next);
+      return watchList(opts, next); // plugin files the new config names are watched from now on
     },
   });
 }
