@@ -11,7 +11,7 @@
 import { ERRORS, ProcflowError } from '../errors.js';
 import type { FlowRecord } from '../flows/record.js';
 import type { Logger } from '../log.js';
-import type { DiskSpool, SpoolBatch } from '../spool/spool.js';
+import type { DiskSpool, ItemWriter, SpoolBatch } from '../spool/spool.js';
 import { backoffDelay, sleep } from './backoff.js';
 import type { DeadLetterFile } from './dead-letter.js';
 import { SinkSendError, type CloseReport, type Sink, type SinkItem, type SinkMetrics, type SinkService } from './sink.js';
@@ -53,8 +53,12 @@ export class SinkDriver implements Sink {
   private failing = false;
   private reportedDropped = 0;
 
+  /** The service's encodeInto, bound (spooled sinks whose service has one). */
+  private readonly encodeInto: ItemWriter<FlowRecord> | undefined;
+
   constructor(private readonly service: SinkService, private readonly opts: DriverOptions) {
     this.name = service.name;
+    this.encodeInto = service.encodeInto?.bind(service);
     const spool = opts.spool;
     if (spool) {
       spool.onAppend = () => this.kick();
@@ -68,6 +72,14 @@ export class SinkDriver implements Sink {
   async write(records: readonly FlowRecord[]): Promise<void> {
     if (this.closing) throw new ProcflowError(ERRORS.SPOOL_CLOSED, { dir: this.name });
     if (records.length === 0) return;
+    const spool = this.opts.spool;
+    if (spool && this.encodeInto) {
+      // Encoded straight into the spool's frame: no item objects, no Buffer per record.
+      this.m.received += records.length;
+      await spool.appendEncoded(records, this.encodeInto);
+      this.reportDrops();
+      return;
+    }
     this.m.received += records.length;
     await this.accept(records.map((r): SinkItem => ({ id: r.id, data: this.service.encode(r) })));
   }

@@ -59,6 +59,12 @@ export interface SinkService {
   /** Encodes one record into this destination's item bytes. Pure and deterministic (a resend is identical). */
   encode(record: FlowRecord): Buffer;
   /**
+   * Optional: encode()'s bytes written at `O` of `B`, not past `END`; returns
+   * the offset after them, or -1 when they do not fit (the caller retries with
+   * more room). Lets a spooled sink encode straight into the spool's frame.
+   */
+  encodeInto?(record: FlowRecord, B: Buffer, O: number, END: number): number;
+  /**
    * Frames one item a route's formatter already encoded (`contentType`, for
    * `record`) into this destination's item bytes. Throws SinkFormatError when
    * the destination cannot carry that type (elasticsearch: JSON only).

@@ -69,6 +69,39 @@ export function encodeFrame(items: readonly SinkItem[], into?: Buffer): Buffer {
   return out;
 }
 
+/**
+ * The head of a batch frame — length and crc words, count, table and ids — for
+ * the items `ids[from .. from + n)` whose data are `data`, back to back
+ * (`lens[k]` bytes each). Written to the file followed by `data`, it is the
+ * frame encodeFrame makes for the same items (the crc covers the data too):
+ * items encoded straight into one buffer are spooled without a copy.
+ * Written into `into` (from its start) when it is large enough.
+ */
+export function encodeFrameHead(ids: readonly { readonly id: string }[], from: number, n: number, lens: Uint32Array, data: Buffer, into?: Buffer): Buffer {
+  let idBytes = 0;
+  for (let i = from; i < from + n; i++) idBytes += idByteLength(ids[i]!.id);
+  const size = FRAME_HEADER + 4 + n * ENTRY + idBytes;
+  const out = into && into.length >= size ? into.subarray(0, size) : Buffer.allocUnsafe(size);
+  out.writeUInt32LE(((size - FRAME_HEADER + data.length) | BATCH) >>> 0, 0);
+  out.writeUInt32LE(n, FRAME_HEADER);
+  let entry = FRAME_HEADER + 4;
+  let idOff = entry + n * ENTRY;
+  for (let k = 0; k < n; k++) {
+    const idLen = out.write(ids[from + k]!.id, idOff, 'utf8');
+    out.writeUInt16LE(idLen, entry);
+    out.writeUInt32LE(lens[k]!, entry + 2);
+    entry += ENTRY;
+    idOff += idLen;
+  }
+  out.writeUInt32LE(crc32(data, crc32(out.subarray(FRAME_HEADER))), 4);
+  return out;
+}
+
+/** Bytes of `id` as UTF-8. */
+export function idByteLength(id: string): number {
+  return isAscii(id) ? id.length : Buffer.byteLength(id);
+}
+
 /** Ids are mostly ASCII: their byte length is their length. */
 function isAscii(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;

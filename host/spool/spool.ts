@@ -14,14 +14,17 @@
  * disk; when full, `block` makes append() wait for room (backpressure) and
  * `drop-oldest` deletes the oldest segment, counting the records it held.
  */
-import { closeSync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, truncateSync, writeFileSync, writeSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import { ERRORS, ProcflowError } from '../errors.js';
 import type { SinkItem } from '../sinks/sink.js';
-import { decodeFrame, encodeFrame, frameLength, frameSize, type DecodedFrame } from './frame.js';
+import { decodeFrame, encodeFrame, encodeFrameHead, frameLength, frameSize, idByteLength, type DecodedFrame } from './frame.js';
 
 /** The frame of an append is encoded into a reused buffer up to this size (written synchronously, then free again). */
 const SCRATCH_MAX = 32 << 20;
+
+/** Encodes one record's item at `O` of `B`, not past `END`: returns the offset after it, or -1 when it does not fit (nothing else). */
+export type ItemWriter<R> = (record: R, B: Buffer, O: number, END: number) => number;
 
 /** What a full spool does with new records. */
 export type SpoolFullPolicy = 'block' | 'drop-oldest';
@@ -103,6 +106,9 @@ export class DiskSpool {
   private spaceWaiters: (() => void)[] = [];
   private readonly segmentBytes: number;
   private scratch = Buffer.alloc(0);
+  /** appendEncoded(): the items' data of the frame being built, and their lengths. */
+  private data = Buffer.alloc(0);
+  private lens = new Uint32Array(0);
   private readonly fsync: boolean;
   /** Called after every append (the driver wakes its delivery loop). */
   onAppend: (() => void) | undefined;
@@ -167,25 +173,88 @@ export class DiskSpool {
     }
   }
 
+  /**
+   * Like append(), for records whose items `write` encodes here, straight into
+   * one reused buffer that is written after the frame's head (writev): no item
+   * objects, no Buffer per record, no copy into the frame. The same frames on disk.
+   */
+  async appendEncoded<R extends { readonly id: string }>(records: readonly R[], write: ItemWriter<R>): Promise<void> {
+    const n = records.length;
+    if (this.lens.length < n) this.lens = new Uint32Array(Math.max(n, 2 * this.lens.length));
+    for (let i = 0; i < n;) {
+      if (this.closed) throw new ProcflowError(ERRORS.SPOOL_CLOSED, { dir: this.opts.dir });
+      // Records i..j-1 into this.data: a segment's worth at most (at least one record), as append() splits.
+      let bytes = 12;
+      let o = 0;
+      let j = i;
+      for (; j < n; j++) {
+        const r = records[j]!;
+        let end: number;
+        while ((end = write(r, this.data, o, this.data.length)) < 0) this.growData(o);
+        const add = 6 + idByteLength(r.id) + end - o;
+        if (j > i && bytes + add > this.segmentBytes) break; // encoded again as the next frame's first item
+        this.lens[j - i] = end - o;
+        bytes += add;
+        o = end;
+      }
+      if (bytes - o > this.scratch.length) this.scratch = Buffer.allocUnsafeSlow(Math.max(bytes - o, 2 * this.scratch.length));
+      const data = this.data.subarray(0, o);
+      const head = encodeFrameHead(records, i, j - i, this.lens, data, this.scratch);
+      const count = j - i;
+      i = j;
+      if (this.roomNow(bytes)) this.writeFrame([head, data], bytes, count);
+      else {
+        // Full under `block`: wait with copies (the reused buffers serve other appends meanwhile).
+        const parts = [Buffer.from(head), Buffer.from(data)];
+        await this.room(bytes);
+        this.writeFrame(parts, bytes, count);
+      }
+    }
+    if (this.data.length > SCRATCH_MAX) this.data = Buffer.alloc(0); // one huge batch does not keep its buffer
+  }
+
+  /** Room for `o` bytes more in this.data, keeping the first `o`. */
+  private growData(o: number): void {
+    const b = Buffer.allocUnsafeSlow(Math.max(1 << 20, 2 * this.data.length));
+    this.data.copy(b, 0, 0, o);
+    this.data = b;
+  }
+
   private async appendChunk(items: readonly SinkItem[]): Promise<void> {
     const size = frameSize(items);
-    for (;;) {
-      if (this.closed) throw new ProcflowError(ERRORS.SPOOL_CLOSED, { dir: this.opts.dir });
-      if (this.diskBytes + size <= this.opts.maxBytes || this.pendingItems === 0) break;
-      if (this.opts.whenFull === 'drop-oldest') this.dropOldest();
-      else await new Promise<void>((r) => this.spaceWaiters.push(r));
-    }
+    if (!this.roomNow(size)) await this.room(size);
     // Encoded only now, and written before anything else runs: one scratch buffer serves every append.
     if (size <= SCRATCH_MAX && this.scratch.length < size) this.scratch = Buffer.allocUnsafeSlow(Math.max(size, 2 * this.scratch.length));
-    const buf = encodeFrame(items, this.scratch);
-    const count = items.length;
+    this.writeFrame([encodeFrame(items, this.scratch)], size, items.length);
+  }
+
+  /** Whether a frame of `size` bytes may be written now (drop-oldest makes room); throws once closed. */
+  private roomNow(size: number): boolean {
+    for (;;) {
+      if (this.closed) throw new ProcflowError(ERRORS.SPOOL_CLOSED, { dir: this.opts.dir });
+      if (this.diskBytes + size <= this.opts.maxBytes || this.pendingItems === 0) return true;
+      if (this.opts.whenFull !== 'drop-oldest') return false;
+      this.dropOldest();
+    }
+  }
+
+  /** Waits until a frame of `size` bytes may be written (`block`). */
+  private async room(size: number): Promise<void> {
+    while (!this.roomNow(size)) await new Promise<void>((r) => this.spaceWaiters.push(r));
+  }
+
+  /** Writes one frame (its parts back to back, `size` bytes, `count` items) at the end of the last segment. */
+  private writeFrame(parts: Buffer[], size: number, count: number): void {
     const w = this.segs[this.segs.length - 1]!;
-    if (w.size > 0 && w.size + buf.length > this.segmentBytes) this.roll();
+    if (w.size > 0 && w.size + size > this.segmentBytes) this.roll();
     const seg = this.segs[this.segs.length - 1]!;
-    let off = 0;
-    while (off < buf.length) off += writeSync(this.wfd, buf, off, buf.length - off, seg.size + off);
+    let off = parts.length === 1 ? writeSync(this.wfd, parts[0]!, 0, size, seg.size) : writevSync(this.wfd, parts, seg.size);
+    if (off < size) {
+      const all = parts.length === 1 ? parts[0]! : Buffer.concat(parts); // a short write: rare
+      while (off < size) off += writeSync(this.wfd, all, off, size - off, seg.size + off);
+    }
     if (this.fsync) fdatasyncSync(this.wfd);
-    seg.size += buf.length;
+    seg.size += size;
     seg.items += count;
     this.onAppend?.();
   }

@@ -5,7 +5,7 @@ import { renderFlowLog, type FlowRecord } from '../../host/flows/record.js';
 import { flowLogJson, flowLogObject } from '../../host/sinks/common/flow-log-json.js';
 import { encodeFlowLogLine } from '../../host/sinks/file/encoder.js';
 import { BulkEncoder } from '../../host/sinks/elasticsearch/encoder.js';
-import { encodeEntry, packr } from '../../host/sinks/fluent-forward/encoder.js';
+import { encodeEntry, encodeEntryInto, packr } from '../../host/sinks/fluent-forward/encoder.js';
 import { flowRecord } from '../helpers/flow-records.js';
 
 const golden = (r: FlowRecord) => JSON.stringify(renderFlowLog(r));
@@ -58,5 +58,25 @@ describe('fluent-forward entries (generated msgpack encoder)', () => {
     // Enough records to run through several arena chunks (each entry must stay intact).
     const entries = Array.from({ length: 3000 }, (_, i) => encodeEntry(i % 100 === 0 ? big : { ...a, id: `r${i}` }));
     entries.forEach((e, i) => expect(unpackr.unpack(e)).toEqual(expected(i % 100 === 0 ? big : { ...a, id: `r${i}` })));
+  });
+});
+
+describe('encodeInto (items written straight into a spool frame)', () => {
+  it('writes the bytes encode() returns, or -1 when END leaves too little room', () => {
+    const bulk = new BulkEncoder('procflow-flows-%Y.%m.%d');
+    const e = { ...flowRecord(5, 'e'), id: 'e-"1"\u00e9', host: 'tab "q" \u0001 😀', bytes_in: 2 ** 40, process_args: [['\u0007', 'é"'], [], ['x'.repeat(40)]] } as FlowRecord;
+    const B = Buffer.alloc(1 << 16, 0xee);
+    for (const [enc, into] of [
+      [(r: FlowRecord) => bulk.encode(r), (r: FlowRecord, O: number, END: number) => bulk.encodeInto(r, B, O, END)],
+      [encodeEntry, (r: FlowRecord, O: number, END: number) => encodeEntryInto(r, B, O, END)],
+    ] as const) {
+      for (const r of [flowRecord(1, 'a'), e, { ...flowRecord(2, 'b'), end_time: 1_795_800_000 }]) {
+        const want = Buffer.from(enc(r));
+        const end = into(r, 100, B.length);
+        expect(end - 100).toBe(want.length);
+        expect(B.subarray(100, end).equals(want)).toBe(true);
+        expect(into(r, 100, 100 + want.length - 1)).toBe(-1);
+      }
+    }
   });
 });

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { SinkItem } from '../../host/sinks/sink.js';
-import { DiskSpool, type SpoolOptions } from '../../host/spool/spool.js';
+import { encodeFrame, encodeFrameHead } from '../../host/spool/frame.js';
+import { DiskSpool, type ItemWriter, type SpoolOptions } from '../../host/spool/spool.js';
 
 const items = (n: number, from = 0, size = 100): SinkItem[] => Array.from({ length: n }, (_, k) => ({ id: `id-${from + k}`, data: Buffer.alloc(size, 97 + ((from + k) % 26)) }));
 const dir = () => join(mkdtempSync(join(tmpdir(), 'procflow-spool-')), 'spool');
@@ -187,5 +188,85 @@ describe('DiskSpool', () => {
     expect(statSync(d).mode & 0o777).toBe(0o700);
     for (const f of readdirSync(d)) expect(statSync(join(d, f)).mode & 0o777, f).toBe(0o600);
     s.close();
+  });
+
+  describe('appendEncoded (items encoded straight into the frame)', () => {
+    /** Writes each item's data (as a record would be encoded); -1 when it does not fit, like the generated encoders. */
+    const writer: ItemWriter<SinkItem> = (it, B, O, END) => (O + it.data.length > END ? -1 : O + it.data.copy(B, O));
+    const mixed = (n: number): SinkItem[] => Array.from({ length: n }, (_, k) => ({ id: k % 7 === 0 ? `é-${k}-ü` : `id-${k}`, data: Buffer.alloc(1 + ((k * 37) % 300), 97 + (k % 26)) }));
+
+    it('a frame head followed by the data is byte for byte the frame encodeFrame makes (crc included)', () => {
+      const input = mixed(50);
+      const data = Buffer.concat(input.map((i) => i.data));
+      const head = encodeFrameHead(input, 0, input.length, Uint32Array.from(input.map((i) => i.data.length)), data);
+      expect(Buffer.concat([head, data])).toEqual(encodeFrame(input));
+      const part = input.slice(10, 30);
+      const partData = Buffer.concat(part.map((i) => i.data));
+      expect(Buffer.concat([encodeFrameHead(input, 10, 20, Uint32Array.from(part.map((i) => i.data.length)), partData, Buffer.alloc(1 << 16)), partData])).toEqual(encodeFrame(part));
+    });
+
+    it('stores what append() stores: same frames on disk, split per segment, items larger than its buffer; a restart reads and checks them', async () => {
+      const input = [...mixed(200), { id: 'huge', data: Buffer.alloc(3 << 20, 120) }, ...mixed(20)];
+      const [d1, d2] = [dir(), dir()];
+      const a = open({ dir: d1, maxBytes: 64 << 20, segmentBytes: 8192 });
+      const b = open({ dir: d2, maxBytes: 64 << 20, segmentBytes: 8192 });
+      await a.append(input);
+      await b.appendEncoded(input, writer);
+      expect(b.pendingItems).toBe(input.length);
+      const segs = (d: string) => readdirSync(d).filter((f) => f.endsWith('.seg')).sort();
+      expect(segs(d2).length).toBeGreaterThan(3);
+      expect(segs(d2)).toEqual(segs(d1));
+      for (const f of segs(d1)) expect(readFileSync(join(d2, f)).equals(readFileSync(join(d1, f))), f).toBe(true);
+      const first = b.read(15, 1 << 30)!;
+      expect(first.items.map((i) => i.id)).toEqual(input.slice(0, 15).map((i) => i.id));
+      first.items.forEach((it, k) => expect(it.data.equals(input[k]!.data)).toBe(true));
+      b.ack(first);
+      a.close();
+      rmSync(join(d2, 'lock')); // a crash: recovery checks every frame's crc
+      const again = open({ dir: d2, maxBytes: 64 << 20, segmentBytes: 8192 });
+      expect(again.recovery).toEqual({ items: input.length - 15, tornBytes: 0 });
+      const got: SinkItem[] = [];
+      for (let x = again.read(33, 1 << 30); x; x = again.read(33, 1 << 30)) {
+        got.push(...x.items.map((i) => ({ id: i.id, data: Buffer.from(i.data) })));
+        again.ack(x);
+      }
+      expect(got.map((i) => i.id)).toEqual(input.slice(15).map((i) => i.id));
+      got.forEach((it, k) => expect(it.data.equals(input[15 + k]!.data), it.id).toBe(true)); // Buffer#equals: a deep compare of 3 MiB is slow
+      again.close();
+    });
+
+    it('block: waits while full without its frame being overwritten by other appends meanwhile; drop-oldest counts', async () => {
+      const s = open({ dir: dir(), maxBytes: 4096, segmentBytes: 1024 });
+      await s.appendEncoded(items(30), writer); // ~3.5 KB
+      let done = false;
+      const p = s.appendEncoded(items(10, 30), writer).then(() => (done = true));
+      await new Promise((r) => setImmediate(r));
+      expect(done).toBe(false);
+      const q = s.appendEncoded(items(10, 40, 50), writer); // reuses the spool's buffers while the first one waits
+      const out: SinkItem[] = [];
+      for (let n = 0; n < 50;) {
+        const b = s.read(7, 1 << 20);
+        if (!b) {
+          await new Promise((r) => setImmediate(r));
+          continue;
+        }
+        out.push(...b.items.map((i) => ({ id: i.id, data: Buffer.from(i.data) })));
+        n += b.items.length;
+        s.ack(b);
+      }
+      await Promise.all([p, q]);
+      const byId = new Map(out.map((i) => [i.id, i.data]));
+      for (const it of [...items(30), ...items(10, 30), ...items(10, 40, 50)]) expect(byId.get(it.id), it.id).toEqual(it.data);
+      expect(out.slice(0, 30).map((i) => i.id)).toEqual(items(30).map((i) => i.id));
+      s.close();
+      await expect(s.appendEncoded(items(1), writer)).rejects.toThrow(/PROCFLOW_E_SPOOL_CLOSED|closed/);
+
+      const dropping = open({ dir: dir(), maxBytes: 4096, segmentBytes: 1024, whenFull: 'drop-oldest' });
+      await dropping.appendEncoded(items(200), writer);
+      const kept = drain(dropping);
+      expect(dropping.droppedItems).toBeGreaterThan(0);
+      expect(kept).toEqual(items(200).slice(dropping.droppedItems).map((i) => i.id));
+      dropping.close();
+    });
   });
 });

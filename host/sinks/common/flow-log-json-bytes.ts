@@ -169,16 +169,21 @@ const shapes = new ShapeCache<DocWriter>((keys) => compile(keys));
  * (For a _bulk item: the action line up to `"_id":`, the id, `}}\n`, the document.)
  */
 export function flowLogJsonItem(r: FlowRecord, arena: Arena, prefix: Uint8Array, id: string, infix: Uint8Array): Buffer {
-  const doc = shapes.for(r);
   for (let max = 4096; ; max *= 4) {
-    const { buf: B, off } = arena.reserve(max);
-    const END = B.length;
-    if (off + prefix.length > END) continue;
-    let O = str(B, put(B, off, prefix), END, id);
-    if (O < 0 || O + infix.length > END) continue;
-    O = doc(r, B, put(B, O, infix), END);
-    if (O < 0 || O + 1 > END) continue;
-    B[O++] = 10;
-    return arena.commit(O - off);
+    const { buf, off } = arena.reserve(max);
+    const end = writeFlowLogJsonItem(r, buf, off, buf.length, prefix, id, infix);
+    if (end >= 0) return arena.commit(end - off);
   }
+}
+
+/** The bytes of flowLogJsonItem written at `O` of `B`, not past `END`: returns the offset after them, or -1 when they do not fit. */
+export function writeFlowLogJsonItem(r: FlowRecord, B: Buffer, O: number, END: number, prefix: Uint8Array, id: string, infix: Uint8Array): number {
+  const doc = shapes.for(r);
+  if (O + prefix.length > END) return -1;
+  O = str(B, put(B, O, prefix), END, id);
+  if (O < 0 || O + infix.length > END) return -1;
+  O = doc(r, B, put(B, O, infix), END);
+  if (O < 0 || O + 1 > END) return -1;
+  B[O++] = 10;
+  return O;
 }

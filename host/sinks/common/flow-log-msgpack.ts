@@ -241,11 +241,15 @@ const shapes = new ShapeCache<EntryWriter>((keys) => compile(keys));
  * `arena`. `packr` encodes values that are not strings, numbers, booleans or null.
  */
 export function flowLogEntry(r: FlowRecord, arena: Arena, packr: Packr): Buffer {
-  fallback = packr;
-  const write = shapes.for(r);
   for (let max = 4096; ; max *= 4) {
     const { buf, off } = arena.reserve(max);
-    const end = write(r, buf, off, buf.length);
+    const end = writeFlowLogEntry(r, buf, off, buf.length, packr);
     if (end >= 0) return arena.commit(end - off);
   }
+}
+
+/** The bytes of flowLogEntry written at `O` of `B`, not past `END`: returns the offset after them, or -1 when they do not fit. */
+export function writeFlowLogEntry(r: FlowRecord, B: Buffer, O: number, END: number, packr: Packr): number {
+  fallback = packr;
+  return shapes.for(r)(r, B, O, END);
 }

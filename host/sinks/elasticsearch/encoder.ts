@@ -8,7 +8,7 @@
  */
 import type { FlowRecord } from '../../flows/record.js';
 import { Arena } from '../common/arena.js';
-import { flowLogJsonItem } from '../common/flow-log-json-bytes.js';
+import { flowLogJsonItem, writeFlowLogJsonItem } from '../common/flow-log-json-bytes.js';
 
 const ACTION_END = new Uint8Array(Buffer.from('}}\n'));
 
@@ -34,6 +34,12 @@ export class BulkEncoder {
   encode(record: FlowRecord): Buffer {
     this.setDay(record);
     return flowLogJsonItem(record, this.arena, this.prefixBytes, record.id, ACTION_END);
+  }
+
+  /** encode()'s bytes written at `O` of `B`, not past `END`: the offset after them, or -1 when they do not fit. */
+  encodeInto(record: FlowRecord, B: Buffer, O: number, END: number): number {
+    this.setDay(record);
+    return writeFlowLogJsonItem(record, B, O, END, this.prefixBytes, record.id, ACTION_END);
   }
 
   /** The action line for `record`, then `doc` (a formatter's JSON document) as the source. */

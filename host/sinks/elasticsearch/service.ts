@@ -58,6 +58,10 @@ export class ElasticsearchService implements SinkService {
     return this.encoder.encode(record);
   }
 
+  encodeInto(record: FlowRecord, B: Buffer, O: number, END: number): number {
+    return this.encoder.encodeInto(record, B, O, END);
+  }
+
   /** A JSON item becomes the document of an `index` action with `_id` = the record id; other types are refused. */
   frame(item: Uint8Array, record: FlowRecord, contentType: string): Buffer {
     if (!isJsonContentType(contentType)) throw new SinkFormatError(this.name, contentType, 'Elasticsearch indexes JSON documents');

@@ -9,7 +9,7 @@ import { Packr } from 'msgpackr';
 import { gzipSync } from 'node:zlib';
 import type { FlowRecord } from '../../flows/record.js';
 import { Arena } from '../common/arena.js';
-import { flowLogEntry } from '../common/flow-log-msgpack.js';
+import { flowLogEntry, writeFlowLogEntry } from '../common/flow-log-msgpack.js';
 import { itemMap } from '../common/items.js';
 import { joinBytes } from '../common/join.js';
 
@@ -21,6 +21,11 @@ const arena = new Arena();
 /** One event entry for a record: `[end_time, flowLogObject(record)]`, written by the fast encoder. */
 export function encodeEntry(record: FlowRecord): Buffer {
   return flowLogEntry(record, arena, packr);
+}
+
+/** encodeEntry()'s bytes written at `O` of `B`, not past `END`: the offset after them, or -1 when they do not fit. */
+export function encodeEntryInto(record: FlowRecord, B: Buffer, O: number, END: number): number {
+  return writeFlowLogEntry(record, B, O, END, packr);
 }
 
 /** One event entry for a formatter's item: `[end_time, map]`, the map decoded from a JSON object item, else `{message: item}`. */

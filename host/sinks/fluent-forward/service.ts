@@ -14,7 +14,7 @@ import type { FlowRecord } from '../../flows/record.js';
 import { tlsOptions } from '../common/config.js';
 import { DELIVERED, SinkSendError, type DeliveryReport, type SinkItem, type SinkService } from '../sink.js';
 import type { FluentForwardSinkConfig } from './config.js';
-import { encodeEntry, encodeItemEntry, packedForward, packr } from './encoder.js';
+import { encodeEntry, encodeEntryInto, encodeItemEntry, packedForward, packr } from './encoder.js';
 import { ClientHandshake } from './handshake.js';
 import { MessageReader } from './reader.js';
 
@@ -39,6 +39,10 @@ export class FluentForwardService implements SinkService {
 
   encode(record: FlowRecord): Buffer {
     return encodeEntry(record);
+  }
+
+  encodeInto(record: FlowRecord, B: Buffer, O: number, END: number): number {
+    return encodeEntryInto(record, B, O, END);
   }
 
   /** A formatter's item as an event `[end_time, map]` (a JSON object item is the map; anything else is `{message}`). */
