@@ -13,7 +13,7 @@ import { BatchEncoder, builtinJsonItem, decodeBatch } from './codec.js';
 import { PLUGIN_DEFAULTS, type PluginEntry, type PluginsConfig } from './config.js';
 import { loadPlugin, type BuiltinResolver, type LoadedPlugin } from './loader.js';
 import { applyEnrichment, applyRedaction, MalformedOutput, maskArgs, splitItems } from './policy.js';
-import { PluginPool, type InstanceInfo } from './pool.js';
+import { PluginPool, type CallResult, type InstanceInfo } from './pool.js';
 import { SUMMARY_PREFIX } from '../redact/core/rules.js';
 import type { FailureKind, LookupContext, StageFn } from './protocol.js';
 
@@ -70,11 +70,27 @@ export interface ChainOptions {
   log: Logger;
   lookup?: ProcessLookup;
   resolveBuiltin?: BuiltinResolver;
+  /**
+   * Run consecutive redactors and a formatter in one worker call (default
+   * true); false calls each stage on its own (the benchmark's and tests'
+   * comparison: the results are the same).
+   */
+  fuse?: boolean;
 }
 
 interface Instance {
   key: string;
   info: InstanceInfo;
+}
+
+/** A batch on its way through the stages (becomes the ChainResult once it has items). */
+interface Settled {
+  flows: FlowRecord[];
+  dropped: number;
+  items?: Uint8Array[];
+  contentType?: string;
+  /** Stage failures so far in this batch. */
+  failed?: number;
 }
 
 interface StageRuntime {
@@ -117,6 +133,10 @@ function configHash(c: Record<string, string>): string {
 }
 
 let generationSeq = 0;
+
+function finished(b: Settled): ChainResult {
+  return { flows: b.flows, items: b.items!, contentType: b.contentType!, dropped: b.dropped };
+}
 
 /** What a flow weighs for `batchBytes`: its argument text and process name, plus 512 for the rest. */
 function flowWeight(f: FlowRecord): number {
@@ -291,64 +311,140 @@ export class PluginChain {
     }
   }
 
-  private async runStages(gen: Generation, encoder: BatchEncoder, flows: FlowRecord[], tenant: string | undefined): Promise<ChainResult> {
-    let current = flows;
-    let dropped = 0;
-    for (const st of gen.stages) {
-      const inst = st.instances.get((tenant !== undefined ? st.tenantConfig.get(tenant) : undefined) ?? st.defaultConfig)!;
-      const c = this.counter(st.entry.name);
-      c.calls++;
-      c.flowsIn += current.length;
-      if (current.length === 0) continue;
-      const ctx = (st.entry.lookups ?? st.entry.stage === 'enricher') && this.opts.lookup ? this.lookupContext(current) : undefined;
-      const res = await this.pool.call(inst.key, STAGE_FN[st.entry.stage], encoder.encode(current, inst.info.encoding), st.entry.timeoutMs ?? PLUGIN_DEFAULTS.timeoutMs, ctx);
-      let failure: { kind: FailureKind; message: string } | undefined;
-      if (res.ok) {
-        try {
-          if (st.entry.stage === 'formatter') {
-            if (!res.items) throw new MalformedOutput('no items');
-            const items = splitItems(current, res.items);
-            c.flowsOut += items.length;
-            return { flows: current, items, contentType: inst.info.contentType ?? 'application/octet-stream', dropped };
-          }
-          const out = decodeBatch(res.output!, inst.info.encoding);
-          current = st.entry.stage === 'redactor' ? applyRedaction(current, out) : applyEnrichment(current, out);
-          c.flowsOut += current.length;
-          continue;
-        } catch (err) {
-          failure = { kind: 'malformed', message: err instanceof Error ? err.message : String(err) };
-        }
-      } else {
-        failure = { kind: res.kind, message: res.message };
-      }
-      c.failures[failure.kind]++;
-      const spec = FAILURE_ERROR[failure.kind];
-      const err = new ProcflowError(spec, {
-        name: st.entry.name, reason: failure.message,
-        timeoutMs: st.entry.timeoutMs ?? PLUGIN_DEFAULTS.timeoutMs, memoryMiB: st.entry.memoryMiB ?? PLUGIN_DEFAULTS.memoryMiB,
-      });
-      const policy = st.entry.stage === 'redactor' ? (st.entry.onFailure ?? 'mask') : st.entry.stage === 'enricher' ? 'pass' : 'json';
-      this.opts.log.warn({ plugin: st.entry.name, code: err.code, kind: failure.kind, flows: current.length, policy }, err.message);
-      if (st.entry.stage === 'enricher') {
-        c.flowsPassedThrough += current.length;
-        c.flowsOut += current.length;
-      } else if (st.entry.stage === 'redactor') {
-        if (policy === 'drop') {
-          c.flowsDropped += current.length;
-          dropped += current.length;
-          current = [];
-        } else {
-          c.flowsMasked += current.length;
-          c.flowsOut += current.length;
-          current = maskArgs(current, this.cfg.maskMarker ?? PLUGIN_DEFAULTS.maskMarker);
-        }
-      } else {
-        c.flowsFallbackFormatted += current.length;
-        c.flowsOut += current.length;
-        return { flows: current, items: current.map(builtinJsonItem), contentType: 'application/json', dropped };
-      }
+  private instanceOf(st: StageRuntime, tenant: string | undefined): Instance {
+    return st.instances.get((tenant !== undefined ? st.tenantConfig.get(tenant) : undefined) ?? st.defaultConfig)!;
+  }
+
+  /**
+   * How many stages from `s` can run in one worker call: redactors, then at
+   * most one formatter, all MessagePack, lookups for the first only (a later
+   * stage's lookups would depend on what the redactor changed).
+   */
+  private fusable(stages: StageRuntime[], s: number, tenant: string | undefined): number {
+    if (this.opts.fuse === false) return 1;
+    let n = 0;
+    for (let i = s; i < stages.length; i++) {
+      const st = stages[i];
+      if (st.entry.stage === 'enricher' || this.instanceOf(st, tenant).info.encoding !== 'msgpack') break;
+      if (i > s && (st.entry.lookups ?? false)) break;
+      n++;
+      if (st.entry.stage === 'formatter') break;
     }
-    return { flows: current, items: current.map(builtinJsonItem), contentType: 'application/json', dropped };
+    return Math.max(1, n);
+  }
+
+  private async runStages(gen: Generation, encoder: BatchEncoder, flows: FlowRecord[], tenant: string | undefined): Promise<ChainResult> {
+    const stages = gen.stages;
+    const batch: Settled = { flows, dropped: 0 };
+    for (let s = 0; s < stages.length; ) {
+      const current = batch.flows;
+      const st = stages[s];
+      if (current.length === 0) {
+        const c = this.counter(st.entry.name);
+        c.calls++;
+        s++;
+        continue;
+      }
+      const ctx = (st.entry.lookups ?? st.entry.stage === 'enricher') && this.opts.lookup ? this.lookupContext(current) : undefined;
+      const n = this.fusable(stages, s, tenant);
+      if (n === 1) {
+        const inst = this.instanceOf(st, tenant);
+        const res = await this.pool.call(inst.key, STAGE_FN[st.entry.stage], encoder.encode(current, inst.info.encoding), this.timeoutOf(st), ctx);
+        if (this.settle(st, inst, res, batch)) return finished(batch);
+        s++;
+        continue;
+      }
+      // Several stages in one worker call; the host applies each finished step's output as if called one by one.
+      const run = stages.slice(s, s + n);
+      const insts = run.map((x) => this.instanceOf(x, tenant));
+      const res = await this.pool.run(run.map((x, i) => ({ key: insts[i].key, fn: STAGE_FN[x.entry.stage], timeoutMs: this.timeoutOf(x) })), encoder.encode(current, 'msgpack'), ctx);
+      let i = 0;
+      let diverged = false;
+      for (; i < res.done.length; i++) {
+        const failuresBefore = batch.failed;
+        if (this.settle(run[i], insts[i], { ok: true, output: res.done[i] }, batch)) return finished(batch); // (a redactor never ends the chain)
+        if (batch.failed !== failuresBefore) {
+          // The host found the output malformed after the worker went on: later results of the run are not used.
+          diverged = true;
+          i++;
+          break;
+        }
+      }
+      if (!diverged && res.end) {
+        if (this.settle(run[i], insts[i], res.end, batch)) return finished(batch);
+        i++;
+      }
+      s += i;
+    }
+    return { flows: batch.flows, items: batch.flows.map(builtinJsonItem), contentType: 'application/json', dropped: batch.dropped };
+  }
+
+  private timeoutOf(st: StageRuntime): number {
+    return st.entry.timeoutMs ?? PLUGIN_DEFAULTS.timeoutMs;
+  }
+
+  /**
+   * Applies one stage's result to the batch: its output when valid, else its
+   * failure policy (counted, logged). True when the batch is finished (a
+   * formatter's items, or the built-in JSON after a formatter failed).
+   */
+  private settle(st: StageRuntime, inst: Instance, res: CallResult, batch: Settled): boolean {
+    const current = batch.flows;
+    const c = this.counter(st.entry.name);
+    c.calls++;
+    c.flowsIn += current.length;
+    let failure: { kind: FailureKind; message: string } | undefined;
+    if (res.ok) {
+      try {
+        if (st.entry.stage === 'formatter') {
+          if (!res.items) throw new MalformedOutput('no items');
+          batch.items = splitItems(current, res.items);
+          batch.contentType = inst.info.contentType ?? 'application/octet-stream';
+          c.flowsOut += batch.items.length;
+          return true;
+        }
+        if (!res.output) throw new MalformedOutput('no output');
+        const out = decodeBatch(res.output, inst.info.encoding);
+        batch.flows = st.entry.stage === 'redactor' ? applyRedaction(current, out) : applyEnrichment(current, out);
+        c.flowsOut += batch.flows.length;
+        return false;
+      } catch (err) {
+        failure = { kind: 'malformed', message: err instanceof Error ? err.message : String(err) };
+      }
+    } else {
+      failure = { kind: res.kind, message: res.message };
+    }
+    batch.failed = (batch.failed ?? 0) + 1;
+    c.failures[failure.kind]++;
+    const spec = FAILURE_ERROR[failure.kind];
+    const err = new ProcflowError(spec, {
+      name: st.entry.name, reason: failure.message,
+      timeoutMs: this.timeoutOf(st), memoryMiB: st.entry.memoryMiB ?? PLUGIN_DEFAULTS.memoryMiB,
+    });
+    const policy = st.entry.stage === 'redactor' ? (st.entry.onFailure ?? 'mask') : st.entry.stage === 'enricher' ? 'pass' : 'json';
+    this.opts.log.warn({ plugin: st.entry.name, code: err.code, kind: failure.kind, flows: current.length, policy }, err.message);
+    if (st.entry.stage === 'enricher') {
+      c.flowsPassedThrough += current.length;
+      c.flowsOut += current.length;
+      return false;
+    }
+    if (st.entry.stage === 'redactor') {
+      if (policy === 'drop') {
+        c.flowsDropped += current.length;
+        batch.dropped += current.length;
+        batch.flows = [];
+      } else {
+        c.flowsMasked += current.length;
+        c.flowsOut += current.length;
+        batch.flows = maskArgs(current, this.cfg.maskMarker ?? PLUGIN_DEFAULTS.maskMarker);
+      }
+      return false;
+    }
+    c.flowsFallbackFormatted += current.length;
+    c.flowsOut += current.length;
+    batch.items = current.map(builtinJsonItem);
+    batch.contentType = 'application/json';
+    return true;
   }
 
   private lookupContext(flows: readonly FlowRecord[]): LookupContext {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PROJECT_ROOT } from '../paths.js';
-import type { DefineMsg, FailureKind, FromWorker, LookupContext, StageFn, ToWorker } from './protocol.js';
+import type { DefineMsg, FailureKind, FromWorker, LookupContext, RunStep, StageFn, ToWorker } from './protocol.js';
 
 /** The worker script: compiled JS (tests run the TypeScript sources, workers cannot). */
 function workerUrl(): URL {
@@ -30,6 +30,23 @@ export type CallResult =
   | { ok: true; output?: Uint8Array; items?: { buf: Uint8Array; offsets: Uint32Array } }
   | { ok: false; kind: FailureKind; message: string };
 
+/** One stage of a run, with its deadline. */
+export interface RunStepSpec extends RunStep {
+  timeoutMs: number;
+}
+
+/**
+ * What a run returned: `done[i]` is step i's output for each step that
+ * finished before the run ended; `end` is how step `done.length` ended (the
+ * last step's result, or a failure), undefined when the worker stopped the
+ * run before it (an output it could not splice: the host goes on stage by
+ * stage).
+ */
+export interface RunResult {
+  done: Uint8Array[];
+  end?: CallResult;
+}
+
 /** Pool settings. */
 export interface PoolOptions {
   /** Worker threads (default 1). */
@@ -46,6 +63,8 @@ export interface PoolStats {
   workersTerminated: number;
   instantiations: number;
   lastInstantiateMs: number;
+  /** Runs: several stages in one worker call. */
+  runs: number;
 }
 
 interface Job {
@@ -54,6 +73,11 @@ interface Job {
   transfer: ArrayBuffer[];
   timeoutMs: number;
   key: string;
+  /** Runs: every instance the steps use, and each step's deadline (the timer restarts as each step starts). */
+  keys?: string[];
+  stepTimeouts?: number[];
+  /** Runs: a step finished with this output; step `index` starts. */
+  onStep?: (index: number, output: Uint8Array) => void;
   resolve: (r: FromWorker | { type: 'failed'; kind: FailureKind; message: string }) => void;
 }
 
@@ -74,7 +98,7 @@ export class PluginPool {
   private readonly opts: Required<Omit<PoolOptions, 'onLog'>> & Pick<PoolOptions, 'onLog'>;
   private closed = false;
   private rr = 0;
-  readonly stats: PoolStats = { workersSpawned: 0, workersTerminated: 0, instantiations: 0, lastInstantiateMs: 0 };
+  readonly stats: PoolStats = { workersSpawned: 0, workersTerminated: 0, instantiations: 0, lastInstantiateMs: 0, runs: 0 };
 
   constructor(opts: PoolOptions = {}) {
     this.opts = { size: opts.size ?? 1, instantiateTimeoutMs: opts.instantiateTimeoutMs ?? 10_000, onLog: opts.onLog };
@@ -125,6 +149,11 @@ export class PluginPool {
     }
     const job = slot.busy;
     if (!job || job.id !== m.id) return; // a late answer from before a respawn
+    if (m.type === 'step') {
+      job.onStep?.(m.index, m.output);
+      this.arm(slot, job, job.stepTimeouts?.[m.index] ?? job.timeoutMs);
+      return;
+    }
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = undefined;
     slot.busy = undefined;
@@ -133,7 +162,7 @@ export class PluginPool {
       this.stats.instantiations++;
       this.stats.lastInstantiateMs = m.ms;
     }
-    if (m.type === 'result' && !m.ok && (m.kind === 'trap' || m.kind === 'memory')) slot.instantiated.delete(job.key);
+    if (m.type === 'result' && !m.ok && (m.kind === 'trap' || m.kind === 'memory')) slot.instantiated.delete(job.keys?.[m.index ?? 0] ?? job.key);
     job.resolve(m);
     this.pump(slot);
   }
@@ -142,10 +171,11 @@ export class PluginPool {
     if (slot.busy || this.closed) return;
     const job = slot.queue.shift();
     if (!job) return;
-    if (job.msg.type === 'call' && !slot.instantiated.has(job.key)) {
+    const missing = job.msg.type === 'call' || job.msg.type === 'run' ? (job.keys ?? [job.key]).find((k) => !slot.instantiated.has(k)) : undefined;
+    if (missing !== undefined) {
       // Re-create the instance first (after a trap or a respawn); the call waits behind it.
       slot.queue.unshift(job);
-      const inst = this.instantiateJob(job.key);
+      const inst = this.instantiateJob(missing);
       inst.resolve = (r) => {
         if (r.type === 'instantiated' && r.ok) return;
         const message = r.type === 'instantiated' && !r.ok ? r.message : r.type === 'failed' ? r.message : 'instantiation failed';
@@ -158,9 +188,15 @@ export class PluginPool {
     }
     slot.busy = job;
     slot.worker.postMessage(job.msg, job.transfer);
+    this.arm(slot, job, job.stepTimeouts?.[0] ?? job.timeoutMs);
+  }
+
+  /** (Re)starts the deadline of the job in flight: a worker that misses it is replaced. */
+  private arm(slot: Slot, job: Job, ms: number): void {
+    if (slot.timer) clearTimeout(slot.timer);
     slot.timer = setTimeout(() => {
-      if (slot.busy === job) this.replace(slot, 'timeout', `no answer within ${job.timeoutMs} ms`);
-    }, job.timeoutMs);
+      if (slot.busy === job) this.replace(slot, 'timeout', `no answer within ${ms} ms`);
+    }, ms);
   }
 
   private instantiateJob(key: string): Job {
@@ -218,6 +254,37 @@ export class PluginPool {
           if (r.type === 'failed') resolve({ ok: false, kind: r.kind, message: r.message });
           else if (r.type === 'result') resolve(r.ok ? { ok: true, output: r.output, items: r.items } : { ok: false, kind: r.kind, message: r.message });
           else resolve({ ok: false, kind: 'error', message: 'unexpected answer' });
+        },
+      };
+      const slot = this.pick();
+      slot.queue.push(job);
+      this.pump(slot);
+    });
+  }
+
+  /**
+   * Runs several stages on one batch in one worker call (protocol.ts RunMsg);
+   * each step has its own deadline. `input`'s buffer is transferred.
+   */
+  run(steps: RunStepSpec[], input: Uint8Array, ctx?: LookupContext): Promise<RunResult> {
+    const done: Uint8Array[] = [];
+    if (this.closed) return Promise.resolve({ done, end: { ok: false, kind: 'crash', message: 'pool closed' } });
+    this.stats.runs++;
+    return new Promise((resolve) => {
+      const id = nextId++;
+      const transfer = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength ? [input.buffer as ArrayBuffer] : [];
+      const job: Job = {
+        id, key: steps[0].key, keys: steps.map((s) => s.key), stepTimeouts: steps.map((s) => s.timeoutMs), timeoutMs: steps[0].timeoutMs, transfer,
+        msg: { type: 'run', id, steps: steps.map(({ key, fn }) => ({ key, fn })), input, ctx },
+        onStep: (index, output) => {
+          if (index === done.length + 1) done.push(output);
+        },
+        resolve: (r) => {
+          if (r.type === 'failed') resolve({ done, end: { ok: false, kind: r.kind, message: r.message } });
+          else if (r.type !== 'result') resolve({ done, end: { ok: false, kind: 'error', message: 'unexpected answer' } });
+          else if (!r.ok) resolve({ done, end: { ok: false, kind: r.kind, message: r.message } });
+          else if (r.stopped) resolve({ done });
+          else resolve({ done, end: { ok: true, output: r.output, items: r.items } });
         },
       };
       const slot = this.pick();

@@ -31,7 +31,31 @@ export type ToWorker =
   | DefineMsg
   | { type: 'instantiate'; id: number; key: string }
   | { type: 'call'; id: number; key: string; fn: StageFn; input: Uint8Array; ctx?: LookupContext }
+  | RunMsg
   | { type: 'drop'; key: string };
+
+/** One stage of a run. */
+export interface RunStep {
+  key: string;
+  fn: StageFn;
+}
+
+/**
+ * Several stages in one worker call (redactors, then optionally a formatter,
+ * all MessagePack): the worker splices each redactor's output into the batch
+ * itself and hands it to the next stage, instead of a round trip per stage
+ * and a host-side re-encode. Each finished non-final step's output is sent
+ * back at once in a `step` message (the host applies it even if a later step
+ * fails or times out).
+ */
+export interface RunMsg {
+  type: 'run';
+  id: number;
+  steps: RunStep[];
+  input: Uint8Array;
+  /** Lookups for the first step (later steps of a run never need them). */
+  ctx?: LookupContext;
+}
 
 /** How a call failed: `trap` and `memory` poison the instance. */
 export type FailureKind = 'timeout' | 'trap' | 'memory' | 'error' | 'malformed' | 'crash';
@@ -39,6 +63,8 @@ export type FailureKind = 'timeout' | 'trap' | 'memory' | 'error' | 'malformed' 
 export type FromWorker =
   | { type: 'instantiated'; id: number; ok: true; encoding: 'msgpack' | 'json'; contentType?: string; ms: number }
   | { type: 'instantiated'; id: number; ok: false; message: string }
-  | { type: 'result'; id: number; ok: true; output?: Uint8Array; items?: { buf: Uint8Array; offsets: Uint32Array } }
-  | { type: 'result'; id: number; ok: false; kind: FailureKind; message: string }
+  | { type: 'result'; id: number; ok: true; output?: Uint8Array; items?: { buf: Uint8Array; offsets: Uint32Array }; index?: number; stopped?: boolean }
+  | { type: 'result'; id: number; ok: false; kind: FailureKind; message: string; index?: number }
+  /** A run's step `index - 1` finished with `output`; step `index` starts now. */
+  | { type: 'step'; id: number; index: number; output: Uint8Array }
   | { type: 'log'; key: string; level: string; message: string };

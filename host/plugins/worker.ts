@@ -8,8 +8,11 @@ import { randomFillSync } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { BatchEncoder } from './codec.js';
 import { directStage, type DirectStage } from './direct-call.js';
+import { installPromisingFallback } from './jspi-fallback.js';
 import { WARMUP_FLOWS } from './warmup.js';
-import type { DefineMsg, FailureKind, FromWorker, LookupContext, StageFn, ToWorker } from './protocol.js';
+import type { DefineMsg, FailureKind, FromWorker, LookupContext, RunMsg, StageFn, ToWorker } from './protocol.js';
+import { MsgpackWriter } from './msgpack-writer.js';
+import { spliceRedaction } from './splice.js';
 import { unversioned } from './wit-check.js';
 
 interface PluginExports {
@@ -42,6 +45,9 @@ interface Held {
   /** Lookups of the batch being processed. */
   ctx?: { procs: Map<number, Process>; flows: Map<string, number> };
 }
+
+// Before any glue runs: see jspi-fallback.ts (~5 ms per componentize-js instance).
+installPromisingFallback(WebAssembly as { promising?: unknown });
 
 const port = parentPort!;
 const held = new Map<string, Held>();
@@ -206,52 +212,98 @@ async function onMessage(msg: ToWorker): Promise<void> {
         send({ type: 'result', id: msg.id, ok: false, kind: 'error', message: 'instance not ready' });
         return;
       }
-      const fn = h.exports[msg.fn];
-      if (!fn) {
-        send({ type: 'result', id: msg.id, ok: false, kind: 'malformed', message: `no export ${msg.fn}` });
-        return;
-      }
-      setContext(h, msg.ctx);
-      try {
-        const direct = h.direct[msg.fn];
-        if (direct) {
-          const r = direct(msg.input);
-          if (!r.ok) {
-            send({ type: 'result', id: msg.id, ok: false, kind: 'error', message: r.error });
-          } else if ('items' in r) {
-            send({ type: 'result', id: msg.id, ok: true, items: r.items }, [r.items.buf.buffer as ArrayBuffer, r.items.offsets.buffer as ArrayBuffer]);
-          } else {
-            send({ type: 'result', id: msg.id, ok: true, output: r.output }, [r.output.buffer as ArrayBuffer]);
-          }
-        } else if (msg.fn === 'format') {
-          const items = h.exports.format!(msg.input);
-          if (!Array.isArray(items)) throw new TypeError('format returned no list');
-          let total = 0;
-          for (const it of items) total += it.byteLength;
-          const buf = new Uint8Array(total);
-          const offsets = new Uint32Array(items.length + 1);
-          let pos = 0;
-          for (let i = 0; i < items.length; i++) {
-            buf.set(items[i], pos);
-            pos += items[i].byteLength;
-            offsets[i + 1] = pos;
-          }
-          send({ type: 'result', id: msg.id, ok: true, items: { buf, offsets } }, [buf.buffer, offsets.buffer]);
-        } else {
-          const out = (fn as (b: Uint8Array) => Uint8Array).call(h.exports, msg.input);
-          // The glue hands back a view we own; transfer its buffer when it is exactly ours.
-          const owned = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : out.slice();
-          send({ type: 'result', id: msg.id, ok: true, output: owned }, [owned.buffer as ArrayBuffer]);
-        }
-      } catch (err) {
-        const { kind, message } = classify(h, err);
-        if (kind !== 'error') h.exports = undefined; // poisoned
-        send({ type: 'result', id: msg.id, ok: false, kind, message });
-      } finally {
-        h.ctx = undefined;
-      }
+      const r = invoke(h, msg.fn, msg.input, msg.ctx);
+      if (!r.ok) send({ type: 'result', id: msg.id, ok: false, kind: r.kind, message: r.message });
+      else if (r.items) send({ type: 'result', id: msg.id, ok: true, items: r.items }, [r.items.buf.buffer as ArrayBuffer, r.items.offsets.buffer as ArrayBuffer]);
+      else send({ type: 'result', id: msg.id, ok: true, output: r.output }, [r.output!.buffer as ArrayBuffer]);
       return;
     }
+    case 'run':
+      run(msg);
+      return;
+  }
+}
+
+type Invoked =
+  | { ok: true; output?: Uint8Array; items?: { buf: Uint8Array; offsets: Uint32Array } }
+  | { ok: false; kind: FailureKind; message: string };
+
+/** Calls one stage function of an instance; a trap poisons it. Outputs are buffers of their own (transferable). */
+function invoke(h: Held, fnName: StageFn, input: Uint8Array, ctx: LookupContext | undefined): Invoked {
+  const fn = h.exports![fnName];
+  if (!fn) return { ok: false, kind: 'malformed', message: `no export ${fnName}` };
+  setContext(h, ctx);
+  try {
+    const direct = h.direct[fnName];
+    if (direct) {
+      const r = direct(input);
+      if (!r.ok) return { ok: false, kind: 'error', message: r.error };
+      return 'items' in r ? { ok: true, items: r.items } : { ok: true, output: r.output };
+    }
+    if (fnName === 'format') {
+      const items = h.exports!.format!(input);
+      if (!Array.isArray(items)) throw new TypeError('format returned no list');
+      let total = 0;
+      for (const it of items) total += it.byteLength;
+      const buf = new Uint8Array(total);
+      const offsets = new Uint32Array(items.length + 1);
+      let pos = 0;
+      for (let i = 0; i < items.length; i++) {
+        buf.set(items[i], pos);
+        pos += items[i].byteLength;
+        offsets[i + 1] = pos;
+      }
+      return { ok: true, items: { buf, offsets } };
+    }
+    const out = (fn as (b: Uint8Array) => Uint8Array).call(h.exports, input);
+    // The glue hands back a view we own; keep its buffer when it is exactly ours.
+    return { ok: true, output: out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : out.slice() };
+  } catch (err) {
+    const { kind, message } = classify(h, err);
+    if (kind !== 'error') h.exports = undefined; // poisoned
+    return { ok: false, kind, message };
+  } finally {
+    h.ctx = undefined;
+  }
+}
+
+/**
+ * A run (protocol.ts RunMsg): the steps in order on one batch. After each
+ * redactor the worker splices its output into the batch (splice.ts) for the
+ * next step and sends the output to the host at once; when the output cannot
+ * be spliced (malformed: the host's checks decide what happens) the run stops
+ * there and the host carries on stage by stage.
+ */
+/** Two writers used in turn: a step's input is a view of one while the next batch is written into the other. */
+const spliceWriters = [new MsgpackWriter(), new MsgpackWriter()]; // grow to the batch size and are kept
+
+function run(msg: RunMsg): void {
+  let input = msg.input;
+  for (let i = 0; i < msg.steps.length; i++) {
+    const step = msg.steps[i];
+    const h = held.get(step.key);
+    if (!h?.exports) {
+      send({ type: 'result', id: msg.id, ok: false, kind: 'error', message: 'instance not ready', index: i });
+      return;
+    }
+    const r = invoke(h, step.fn, input, i === 0 ? msg.ctx : undefined);
+    if (!r.ok) {
+      send({ type: 'result', id: msg.id, ok: false, kind: r.kind, message: r.message, index: i });
+      return;
+    }
+    if (i === msg.steps.length - 1) {
+      if (r.items) send({ type: 'result', id: msg.id, ok: true, items: r.items, index: i }, [r.items.buf.buffer as ArrayBuffer, r.items.offsets.buffer as ArrayBuffer]);
+      else send({ type: 'result', id: msg.id, ok: true, output: r.output, index: i }, [r.output!.buffer as ArrayBuffer]);
+      return;
+    }
+    const output = r.output;
+    const next = output && step.fn === 'redact' ? spliceRedaction(input, output, spliceWriters[i & 1]) : undefined;
+    if (output) send({ type: 'step', id: msg.id, index: i + 1, output }, [output.buffer as ArrayBuffer]);
+    if (!output || !next) {
+      send({ type: 'result', id: msg.id, ok: true, stopped: true, index: i + 1 });
+      return;
+    }
+    input = next;
   }
 }
 
