@@ -151,6 +151,63 @@ export function normName(name: string): string {
   return name.toUpperCase().split("-").join("_").split(".").join("_");
 }
 
+// Names are matched in place, without a normalised copy: `nc` maps an ASCII
+// character as normName does, and the n… functions compare a region s[a, b)
+// read through it with a word that is already normalised. A region with a
+// non-ASCII character is normalised by normName first (Redactor.norm): nc is
+// the identity on normName's output, so both paths compare the same text.
+
+/** Character `c` as normName maps it (ASCII): upper case, `-` and `.` as `_`. */
+function nc(c: i32): i32 {
+  if (c >= 97 && c <= 122) return c - 32;
+  return c == 45 || c == 46 ? 95 : c;
+}
+/** The normalised s[at, at + w.length) equals `w`. */
+function nAt(s: string, at: i32, w: string): boolean {
+  for (let k: i32 = 0; k < w.length; k++) if (nc(s.charCodeAt(at + k)) != w.charCodeAt(k)) return false;
+  return true;
+}
+function nEq(s: string, a: i32, b: i32, w: string): boolean {
+  return b - a == w.length && nAt(s, a, w);
+}
+function nStarts(s: string, a: i32, b: i32, w: string): boolean {
+  return w.length <= b - a && nAt(s, a, w);
+}
+function nEnds(s: string, a: i32, b: i32, w: string): boolean {
+  return w.length <= b - a && nAt(s, b - w.length, w);
+}
+function nContains(s: string, a: i32, b: i32, w: string): boolean {
+  const c0 = w.charCodeAt(0);
+  for (let at = a; at + w.length <= b; at++) if (nc(s.charCodeAt(at)) == c0 && nAt(s, at, w)) return true;
+  return false;
+}
+/** listMatch on the normalised region s[a, b). */
+function nList(s: string, a: i32, b: i32, list: string[], how: i32): boolean {
+  const len = b - a;
+  for (let e: i32 = 0; e < list.length; e++) {
+    const w = list[e];
+    const n = w.length;
+    if (n == 0 || n > len) continue;
+    if (how == EQ) {
+      if (n == len && nAt(s, a, w)) return true;
+    } else if (how == ENDS) {
+      if (nAt(s, b - n, w)) return true;
+    } else if (how == STARTS) {
+      if (nAt(s, a, w)) return true;
+    } else if (nContains(s, a, b, w)) return true;
+  }
+  return false;
+}
+/** s[a, b) is exactly `w` (no normalisation). */
+function regionIs(s: string, a: i32, b: i32, w: string): boolean {
+  return b - a == w.length && regionEq(s, a, w, 0, w.length);
+}
+/** The first index >= `from` of character `c`, or -1 (AssemblyScript's indexOf compares a substring at every position). */
+function findChar(s: string, c: i32, from: i32): i32 {
+  for (let i = from; i < s.length; i++) if (s.charCodeAt(i) == c) return i;
+  return -1;
+}
+
 // ---- which names are secrets ----
 
 const SECRET_WORDS: string[] = ["PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "APIKEY", "API_KEY", "ACCESS_KEY", "ACCESSKEY", "PRIVATE_KEY", "PRIVATEKEY", "CREDENTIAL", "ACCOUNT_KEY", "ACCOUNTKEY", "MASTER_KEY", "SHARED_KEY", "CONNECTION_STRING", "CONNECTIONSTRING", "AUTHORIZATION", "BEARER", "SIGNATURE", "LICENSE_KEY", "LICENSEKEY"];
@@ -160,26 +217,51 @@ const NOT_SECRET_NAMES: string[] = ["PWD", "OLDPWD", "WITH_TOKEN", "BYPASS", "CO
 
 /** Whether a normalised flag or key name names a secret (docs/redaction.md lists the words). */
 export function secretName(norm: string): boolean {
-  if (norm.length < 3) return false;
-  if (norm.startsWith("NO_") || norm.startsWith("_NO_")) return false;
+  return secretNameAt(norm, 0, norm.length);
+}
+
+/** secretName of the normalised region s[a, b). */
+function secretNameAt(s: string, a: i32, b: i32): boolean {
+  if (b - a < 3) return false;
+  if (nStarts(s, a, b, "NO_") || nStarts(s, a, b, "_NO_")) return false;
   // The positive tests first: most flags name no secret, and the exceptions below are longer lists.
-  const positive = listMatch(norm, SECRET_WORDS, CONTAINS)
-    || norm.endsWith("PWD") || (norm.endsWith("PASS") && !norm.endsWith("BYPASS")) // MYSQL_PWD, SSHPASS, -storepass
-    || norm == "PASSIN" || norm == "PASSOUT" // openssl
+  const positive = hasSecretWord(s, a, b)
+    || nEnds(s, a, b, "PWD") || (nEnds(s, a, b, "PASS") && !nEnds(s, a, b, "BYPASS")) // MYSQL_PWD, SSHPASS, -storepass
+    || nEq(s, a, b, "PASSIN") || nEq(s, a, b, "PASSOUT") // openssl
     // AUTH as a word: REDISCLI_AUTH, NPM_CONFIG__AUTH (a bare AUTH is user[:pass], see userPassSep)
-    || (norm != "AUTH" && (norm.startsWith("AUTH_") || norm.endsWith("_AUTH") || norm.includes("_AUTH_")));
+    || (!nEq(s, a, b, "AUTH") && (nStarts(s, a, b, "AUTH_") || nEnds(s, a, b, "_AUTH") || nContains(s, a, b, "_AUTH_")));
   if (!positive) return false;
-  return !(listMatch(norm, NOT_SECRET_NAMES, EQ) || listMatch(norm, NOT_SECRET_SUFFIXES, ENDS));
+  return !(nList(s, a, b, NOT_SECRET_NAMES, EQ) || nList(s, a, b, NOT_SECRET_SUFFIXES, ENDS));
+}
+
+/** nList(s, a, b, SECRET_WORDS, CONTAINS) in one pass over the region: only positions starting like a word are compared. */
+function hasSecretWord(s: string, a: i32, b: i32): boolean {
+  let firsts: i32 = 0; // bit c-64 for each first letter
+  let shortest: i32 = b - a + 1;
+  for (let e: i32 = 0; e < SECRET_WORDS.length; e++) {
+    const w = SECRET_WORDS[e];
+    firsts |= 1 << (w.charCodeAt(0) - 64);
+    if (w.length < shortest) shortest = w.length;
+  }
+  for (let at = a; at + shortest <= b; at++) {
+    const c = nc(s.charCodeAt(at));
+    if (c < 64 || c > 95 || (firsts & (1 << (c - 64))) == 0) continue;
+    for (let e: i32 = 0; e < SECRET_WORDS.length; e++) {
+      const w = SECRET_WORDS[e];
+      if (w.charCodeAt(0) == c && at + w.length <= b && nAt(s, at, w)) return true;
+    }
+  }
+  return false;
 }
 
 /** Query parameters that carry a secret besides secret names: signatures of pre-signed URLs. */
-function secretQueryName(norm: string): boolean {
-  return secretName(norm) || listMatch(norm, SIGNATURE_QUERY_NAMES, EQ);
+function secretQueryNameAt(s: string, a: i32, b: i32): boolean {
+  return secretNameAt(s, a, b) || nList(s, a, b, SIGNATURE_QUERY_NAMES, EQ);
 }
 
 /** HTTP header names whose value is a credential. */
-function secretHeader(norm: string): boolean {
-  return secretName(norm) || listMatch(norm, AUTH_HEADER_WORDS, CONTAINS);
+function secretHeaderAt(s: string, a: i32, b: i32): boolean {
+  return secretNameAt(s, a, b) || nList(s, a, b, AUTH_HEADER_WORDS, CONTAINS);
 }
 
 // ---- tools ----
@@ -226,15 +308,39 @@ function shortSpec(tool: string, letter: i32, login: boolean): i32 {
   return SPEC_NONE;
 }
 
-/** Long flags holding `user:secret`: `--auth` (any tool), curl's `--user` / `--proxy-user`. */
-function userPassLong(tool: string, norm: string): boolean {
-  if (norm == "AUTH" || norm == "BASIC_AUTH" || norm == "CREDS" || norm.endsWith("_CREDS")) return true; // skopeo --src-creds
-  return tool == "curl" && (norm == "USER" || norm == "PROXY_USER");
+/** Long flags holding `user:secret` (normalised name s[a, b)): `--auth` (any tool), curl's `--user` / `--proxy-user`. */
+function userPassLong(tool: string, s: string, a: i32, b: i32): boolean {
+  if (nEq(s, a, b, "AUTH") || nEq(s, a, b, "BASIC_AUTH") || nEq(s, a, b, "CREDS") || nEnds(s, a, b, "_CREDS")) return true; // skopeo --src-creds
+  return tool == "curl" && (nEq(s, a, b, "USER") || nEq(s, a, b, "PROXY_USER"));
 }
 
-/** Flags whose value is a connection URI (`--uri`, `--url`, `--dsn`, `--connect`). */
-function uriName(norm: string): boolean {
-  return norm.endsWith("URI") || norm.endsWith("URL") || norm.endsWith("DSN") || norm == "CONNECT" || norm == "CONNECTION";
+/** Flags whose value is a connection URI (`--uri`, `--url`, `--dsn`, `--connect`; normalised name s[a, b)). */
+function uriName(s: string, a: i32, b: i32): boolean {
+  return nEnds(s, a, b, "URI") || nEnds(s, a, b, "URL") || nEnds(s, a, b, "DSN") || nEq(s, a, b, "CONNECT") || nEq(s, a, b, "CONNECTION");
+}
+
+const SETTING_MAX: i32 = 5; // the longest of SETTING_WORDS
+
+/** s[from, end) is a setting (`yes`, `off`, …: case-insensitive), not a secret. */
+function settingWord(s: string, from: i32): boolean {
+  const len = s.length - from;
+  for (let k = from; k < s.length; k++) {
+    // toLowerCase never shortens a string, and no non-ASCII character lowers to a setting's letters: the old path for those
+    if (s.charCodeAt(k) >= 128) return len <= 2 * SETTING_MAX && listMatch(s.substring(from).toLowerCase(), SETTING_WORDS, EQ);
+  }
+  if (len > SETTING_MAX) return false;
+  for (let e: i32 = 0; e < SETTING_WORDS.length; e++) {
+    const w = SETTING_WORDS[e];
+    if (w.length != len) continue;
+    let k: i32 = 0;
+    while (k < len) {
+      const c = s.charCodeAt(from + k);
+      if ((c >= 65 && c <= 90 ? c + 32 : c) != w.charCodeAt(k)) break;
+      k++;
+    }
+    if (k == len) return true;
+  }
+  return false;
 }
 
 /** Tools whose `--password` (without `=`) is a switch that prompts, not a flag with a value. */
@@ -582,13 +688,11 @@ export class Hasher {
   }
 }
 
-/** A shell word: its span in the script and its unquoted text. */
+/** A shell word: its span in the script and its unquoted text (wordMap gives each character's index in the script). */
 class Word {
   start: i32 = 0;
   end: i32 = 0;
   text: string = "";
-  /** Index in the script of each character of `text` (quotes and escapes are not in `text`). */
-  map: i32[] = [];
   /** A command separator (`;`, `&&`, `|`, newline, parentheses). */
   sep: boolean = false;
 }
@@ -609,6 +713,13 @@ export class Redactor {
   private rule: PolicyRule | null = null;
   private captureStart: i32 = -1;
   private captureEnd: i32 = -1;
+  /** Set by norm(): the normalised name is ns[na, nb) read through nc. */
+  private ns: string = "";
+  private na: i32 = 0;
+  private nb: i32 = 0;
+  /** The last executable of redactList and its file name (flows of one process repeat it). */
+  private lastExe: string = "";
+  private lastTool: string = "";
 
   constructor(mode: i32, replacement: string, hasher: Hasher, policy: Policy) {
     this.mode = mode;
@@ -651,7 +762,7 @@ export class Redactor {
    * `[replacement]`) and the args cap.
    */
   redactList(exe: string, args: string[]): string[] {
-    const rule = this.policy.ruleFor(exe);
+    const rule = this.policy.rules.length > 0 ? this.policy.ruleFor(exe) : null;
     this.rule = rule;
     const before = this.total();
     let out: string[];
@@ -660,7 +771,11 @@ export class Redactor {
     } else {
       const done = new Array<boolean>(args.length).fill(false);
       const pre = this.applyPolicy(args, done);
-      out = this.maskArgs(baseName(exe), pre, done, 0);
+      if (exe != this.lastExe) {
+        this.lastExe = exe;
+        this.lastTool = baseName(exe);
+      }
+      out = this.maskArgs(this.lastTool, pre, done, 0);
     }
     if (this.mode == MODE_DROP_ARGS && this.total() != before) {
       out = new Array<string>(0);
@@ -767,20 +882,38 @@ export class Redactor {
     return si == s.length;
   }
 
-  private policyFlag(flag: string): boolean {
+  /** A policy flag is exactly s[a, b). */
+  private policyFlag(s: string, a: i32, b: i32): boolean {
     const g = this.policy.global.flags;
-    for (let i: i32 = 0; i < g.length; i++) if (g[i] == flag) return true;
+    for (let i: i32 = 0; i < g.length; i++) if (regionIs(s, a, b, g[i])) return true;
     const rule = this.rule;
-    if (rule != null) for (let i: i32 = 0; i < rule.flags.length; i++) if (rule.flags[i] == flag) return true;
+    if (rule != null) for (let i: i32 = 0; i < rule.flags.length; i++) if (regionIs(s, a, b, rule.flags[i])) return true;
     return false;
   }
 
-  private policyKey(norm: string): boolean {
+  /** A policy key (normalised) is the normalised region s[a, b). */
+  private policyKey(s: string, a: i32, b: i32): boolean {
     const g = this.policy.global.keys;
-    for (let i: i32 = 0; i < g.length; i++) if (g[i] == norm) return true;
+    for (let i: i32 = 0; i < g.length; i++) if (nEq(s, a, b, g[i])) return true;
     const rule = this.rule;
-    if (rule != null) for (let i: i32 = 0; i < rule.keys.length; i++) if (rule.keys[i] == norm) return true;
+    if (rule != null) for (let i: i32 = 0; i < rule.keys.length; i++) if (nEq(s, a, b, rule.keys[i])) return true;
     return false;
+  }
+
+  /** Sets ns/na/nb to the name s[a, b) for the n… comparisons: in place when ASCII, else its normName copy. */
+  private norm(s: string, a: i32, b: i32): void {
+    for (let k = a; k < b; k++) {
+      if (s.charCodeAt(k) >= 128) {
+        const n = normName(s.substring(a, b));
+        this.ns = n;
+        this.na = 0;
+        this.nb = n.length;
+        return;
+      }
+    }
+    this.ns = s;
+    this.na = a;
+    this.nb = b;
   }
 
   /** The neighbour-aware pass over one command's arguments (`tool` is the executable's file name). */
@@ -803,24 +936,27 @@ export class Redactor {
       if (spec != SPEC_NONE && n > 2) {
         // -pSECRET, -uuser:pass (the value may hold `=`)
         m = "-" + a.charAt(1) + this.specValue(spec, a.substring(2));
-      } else if (isFlag && a.indexOf("=") < 0) {
+      } else if (isFlag && findChar(a, 61, 0) < 0) {
         // a flag without `=`: its value may be the next argument
         if (spec != SPEC_NONE && spec != SPEC_ATTACHED && (nextIsValue || (spec >= SPEC_USER_COLON && next.length > 0))) {
           if (out == args) out = args.slice(0);
           out[i + 1] = this.specValue(spec, next);
           i++;
           continue;
-        } else if (n > 2 && !long && this.policyFlag(a.substring(0, 2))) {
+        } else if (n > 2 && !long && this.policyFlag(a, 0, 2)) {
           m = a.substring(0, 2) + this.replace(a.substring(2), RULE_POLICY_FLAG);
         } else {
-          const norm = normName(a.substring(long ? 2 : 1));
-          if (this.policyFlag(a) && nextIsValue) {
+          this.norm(a, long ? 2 : 1, n);
+          const ns = this.ns;
+          const na = this.na;
+          const nb = this.nb;
+          if (this.policyFlag(a, 0, n) && nextIsValue) {
             if (out == args) out = args.slice(0);
             out[i + 1] = this.replace(next, RULE_POLICY_FLAG);
             i++;
             continue;
           }
-          if (userPassLong(tool, norm) && next.length > 0) {
+          if (userPassLong(tool, ns, na, nb) && next.length > 0) {
             const v = this.userPass(next, 58);
             if (v != next) {
               if (out == args) out = args.slice(0);
@@ -829,7 +965,7 @@ export class Redactor {
             i++;
             continue;
           }
-          if (uriName(norm) && nextIsValue) {
+          if (uriName(ns, na, nb) && nextIsValue) {
             const v = this.schemelessUserinfo(next);
             if (v != next) {
               if (out == args) out = args.slice(0);
@@ -838,7 +974,7 @@ export class Redactor {
               continue;
             }
           }
-          if (secretName(norm) && nextIsValue && !(norm == "PASSWORD" && passwordIsSwitch(tool))) {
+          if (secretNameAt(ns, na, nb) && nextIsValue && !(nEq(ns, na, nb, "PASSWORD") && passwordIsSwitch(tool))) {
             const v = this.flagValue(next, RULE_FLAG);
             if (v != next) {
               if (out == args) out = args.slice(0);
@@ -918,9 +1054,18 @@ export class Redactor {
   /** One argument on its own: `flag=value`, `KEY=value`, a header, a shell string, or a word. */
   maskText(tool: string, s0: string, depth: i32): string {
     if (s0.length == 0) return s0;
-    const s = this.maskPem(s0);
+    let spaced = false;
+    let marks = false;
+    for (let i: i32 = 0; i < s0.length; i++) {
+      const c = s0.charCodeAt(i);
+      if (c == 61 || c == 58) marks = true; // = :
+      else if (isSpace(c)) spaced = true;
+    }
+    // Without a space, `=` or `:` no rule but the token shapes applies: no PEM header
+    // (it has a space), no key=value or compound, no header, no URL.
+    if (!spaced && !marks) return this.maskShapes(s0);
+    const s = spaced ? this.maskPem(s0) : s0; // masking a PEM body keeps the spaces of its header
     const kv = keyPrefixEnd(s);
-    const spaced = hasSpace(s);
     if (kv > 0) {
       const isFlag = s.charCodeAt(0) == 45;
       if (!isFlag && !spaced && compoundSplit(s, 0) > 0) return this.maskCompound(s);
@@ -952,39 +1097,44 @@ export class Redactor {
   }
 
   private maskKeyValue(tool: string, s: string, eq: i32, isFlag: boolean, depth: i32): string {
+    if (eq + 1 >= s.length || settingWord(s, eq + 1)) return s; // a setting, not a secret
     const value = s.substring(eq + 1);
-    if (value.length == 0 || listMatch(value.toLowerCase(), SETTING_WORDS, EQ)) return s; // a setting, not a secret
-    const prefix = s.substring(0, eq + 1);
     if (isFlag) {
       const long = s.charCodeAt(1) == 45;
-      const name = s.substring(long ? 2 : 1, eq);
-      if (this.policyFlag(s.substring(0, eq))) return prefix + this.replace(value, RULE_POLICY_FLAG);
-      const jvm = !long && name.startsWith("D") && name.length > 1;
-      const norm = normName(jvm ? name.substring(1) : name);
-      if (userPassLong(tool, norm)) return prefix + this.userPass(value, 58);
-      if (secretName(norm) || (jvm && this.policyKey(norm))) return prefix + this.flagValue(value, jvm ? RULE_JVM : RULE_FLAG);
-      if (uriName(norm)) {
+      const from: i32 = long ? 2 : 1; // the name is s[from, eq)
+      if (this.policyFlag(s, 0, eq)) return s.substring(0, eq + 1) + this.replace(value, RULE_POLICY_FLAG);
+      const jvm = !long && eq - from > 1 && s.charCodeAt(from) == 68; // -Dname
+      this.norm(s, jvm ? from + 1 : from, eq);
+      const ns = this.ns;
+      const na = this.na;
+      const nb = this.nb;
+      if (userPassLong(tool, ns, na, nb)) return withValue(s, eq, value, this.userPass(value, 58));
+      if (secretNameAt(ns, na, nb) || (jvm && this.policyKey(ns, na, nb))) return withValue(s, eq, value, this.flagValue(value, jvm ? RULE_JVM : RULE_FLAG));
+      if (uriName(ns, na, nb)) {
         const u = this.schemelessUserinfo(value);
-        if (u != value) return prefix + u;
+        if (u != value) return s.substring(0, eq + 1) + u;
       }
-      return prefix + this.maskText(tool, value, depth);
+      return withValue(s, eq, value, this.maskText(tool, value, depth));
     }
-    const norm = normName(s.substring(0, eq));
-    if (this.policyKey(norm)) return prefix + this.replace(value, RULE_POLICY_KEY);
+    this.norm(s, 0, eq);
+    const ns = this.ns;
+    const na = this.na;
+    const nb = this.nb;
+    if (this.policyKey(ns, na, nb)) return s.substring(0, eq + 1) + this.replace(value, RULE_POLICY_KEY);
     // SIG: a SAS signature; SECRET_ID: vault's approle secret (a flag --secret-id names a secret instead)
-    if (secretName(norm) || norm == "SIG" || norm == "SECRET_ID") return prefix + this.replace(value, RULE_KEY_VALUE);
-    return prefix + this.maskText(tool, value, depth);
+    if (secretNameAt(ns, na, nb) || nEq(ns, na, nb, "SIG") || nEq(ns, na, nb, "SECRET_ID")) return s.substring(0, eq + 1) + this.replace(value, RULE_KEY_VALUE);
+    return withValue(s, eq, value, this.maskText(tool, value, depth));
   }
 
   /** `Name: [scheme ]secret` when Name is a credential header → the secret masked; else "". */
   private maskHeader(s: string): string {
-    const colon = s.indexOf(":");
+    const colon = findChar(s, 58, 0);
     if (colon < 2) return "";
     for (let i: i32 = 0; i < colon; i++) {
       const c = s.charCodeAt(i);
       if (!(isAlnum(c) || c == 45 || c == 95)) return "";
     }
-    if (!secretHeader(normName(s.substring(0, colon)))) return "";
+    if (!secretHeaderAt(s, 0, colon)) return ""; // ASCII name: compared in place
     let v = colon + 1;
     while (v < s.length && isSpace(s.charCodeAt(v))) v++;
     if (v >= s.length) return "";
@@ -995,8 +1145,8 @@ export class Redactor {
       while (w < s.length && isSpace(s.charCodeAt(w))) w++;
       if (w < s.length) v = w;
     }
-    const kv = keyPrefixEnd(s.substring(v)); // Cookie: session=SECRET
-    if (kv > 0 && s.charCodeAt(v) != 45 && v + kv + 1 < s.length) v += kv + 1;
+    const kv = keyPrefixAt(s, v); // Cookie: session=SECRET
+    if (kv > 0 && s.charCodeAt(v) != 45 && kv + 1 < s.length) v = kv + 1;
     return s.substring(0, v) + this.replace(s.substring(v), RULE_HEADER);
   }
 
@@ -1040,8 +1190,13 @@ export class Redactor {
         while (k < s.length) {
           let e = k;
           while (e < s.length && s.charCodeAt(e) != 38 && s.charCodeAt(e) != 35 && !isSpace(s.charCodeAt(e))) e++;
-          const eq = s.indexOf("=", k);
-          if (eq > k && eq < e - 1 && secretQueryName(normName(s.substring(k, eq)))) {
+          const eq = findChar(s, 61, k);
+          let secret = false;
+          if (eq > k && eq < e - 1) {
+            this.norm(s, k, eq);
+            secret = secretQueryNameAt(this.ns, this.na, this.nb);
+          }
+          if (secret) {
             out += s.substring(last, eq + 1) + this.replace(s.substring(eq + 1, e), RULE_URL_QUERY);
             last = e;
           }
@@ -1134,8 +1289,9 @@ export class Redactor {
           while (p < old.length && p < nw.length && old.charCodeAt(p) == nw.charCodeAt(p)) p++;
           let sfx: i32 = 0;
           while (sfx < old.length - p && sfx < nw.length - p && old.charCodeAt(old.length - 1 - sfx) == nw.charCodeAt(nw.length - 1 - sfx)) sfx++;
-          const rawStart = p < old.length ? w.map[p] : (old.length > 0 ? w.map[old.length - 1] + 1 : w.start);
-          const rawEnd = old.length - sfx > p ? w.map[old.length - sfx - 1] + 1 : rawStart;
+          const map = wordMap(s, w);
+          const rawStart = p < old.length ? map[p] : (old.length > 0 ? map[old.length - 1] + 1 : w.start);
+          const rawEnd = old.length - sfx > p ? map[old.length - sfx - 1] + 1 : rawStart;
           out += s.substring(last, rawStart) + nw.substring(p, nw.length - sfx);
           last = rawEnd;
         }
@@ -1148,21 +1304,70 @@ export class Redactor {
 
 /** If `s` starts with `KEY=` or `-flag=` / `--flag=` (name characters only), the index of `=`; else -1. */
 export function keyPrefixEnd(s: string): i32 {
-  let i: i32 = 0;
-  while (i < s.length && i < 2 && s.charCodeAt(i) == 45) i++;
+  return keyPrefixAt(s, 0);
+}
+
+/** keyPrefixEnd of s[from…] without the copy: the index in `s` of `=`, or -1. */
+function keyPrefixAt(s: string, from: i32): i32 {
+  let i: i32 = from;
+  while (i < s.length && i < from + 2 && s.charCodeAt(i) == 45) i++;
   const start = i;
   while (i < s.length && isKeyChar(s.charCodeAt(i))) i++;
   if (i > start && i < s.length && s.charCodeAt(i) == 61 && isKeyChar(s.charCodeAt(start)) && s.charCodeAt(start) != 45) return i;
   return -1;
 }
 
+/** s with its value after `=` at `eq` replaced by `m` (s itself when m is the value). */
+function withValue(s: string, eq: i32, value: string, m: string): string {
+  return m == value ? s : s.substring(0, eq + 1) + m;
+}
+
 /** The first index >= `from` of `,` `;` or `&` followed by `key=` (a list of key=value parts), or -1. */
 function compoundSplit(s: string, from: i32): i32 {
   for (let k = from; k < s.length - 1; k++) {
     const c = s.charCodeAt(k);
-    if ((c == 44 || c == 59 || c == 38) && s.charCodeAt(k + 1) != 45 && keyPrefixEnd(s.substring(k + 1)) > 0) return k;
+    if ((c == 44 || c == 59 || c == 38) && s.charCodeAt(k + 1) != 45 && keyPrefixAt(s, k + 1) > 0) return k;
   }
   return -1;
+}
+
+const WORD_END: i32 = -1;
+const WORD_QUOTE: i32 = -2;
+
+/**
+ * One step through a shell word at s[i] (inside quote `quote`, 0 if none): the
+ * index of the word character it yields (i, or i + 1 after a backslash), or
+ * WORD_QUOTE when s[i] opens or closes a quote, or WORD_END.
+ */
+function wordChar(s: string, i: i32, quote: i32): i32 {
+  const n = s.length;
+  const d = s.charCodeAt(i);
+  if (quote == 0) {
+    if (isSpace(d) || d == 59 || d == 38 || d == 124 || d == 40 || d == 41 || d == 96) return WORD_END;
+    if (d == 39 || d == 34) return WORD_QUOTE;
+    if (d == 92 && i + 1 < n) return i + 1;
+  } else if (d == quote) {
+    return WORD_QUOTE;
+  } else if (quote == 34 && d == 92 && i + 1 < n) {
+    const e = s.charCodeAt(i + 1);
+    if (e == 34 || e == 92 || e == 36 || e == 96) return i + 1; // \" \\ \$ \`
+  }
+  return i;
+}
+
+/** The index in the script of each character of a word's text (quotes and escapes are not in the text). */
+function wordMap(s: string, w: Word): i32[] {
+  const map = new Array<i32>(0);
+  let i = w.start;
+  let quote: i32 = 0;
+  while (i < w.end) {
+    const take = wordChar(s, i, quote);
+    if (take == WORD_END) break;
+    if (take == WORD_QUOTE) { quote = quote == 0 ? s.charCodeAt(i) : 0; i++; continue; }
+    map.push(take);
+    i = take + 1;
+  }
+  return map;
 }
 
 /** Splits a shell string into words (quotes and backslashes removed) and separators, with their spans. */
@@ -1189,22 +1394,22 @@ function shellWords(s: string): Word[] {
     const w = new Word();
     w.start = i;
     let text = "";
+    // the word's characters are runs of the script's: appended a run at a time, not a character at a time
+    let runStart: i32 = -1;
+    let runEnd: i32 = -1;
     let quote: i32 = 0;
     while (i < n) {
-      const d = s.charCodeAt(i);
-      if (quote == 0) {
-        if (isSpace(d) || d == 59 || d == 38 || d == 124 || d == 40 || d == 41 || d == 96) break;
-        if (d == 39 || d == 34) { quote = d; i++; continue; }
-        if (d == 92 && i + 1 < n) { text += s.charAt(i + 1); w.map.push(i + 1); i += 2; continue; }
-      } else if (d == quote) {
-        quote = 0; i++; continue;
-      } else if (quote == 34 && d == 92 && i + 1 < n && "\"\\$`".indexOf(s.charAt(i + 1)) >= 0) {
-        text += s.charAt(i + 1); w.map.push(i + 1); i += 2; continue;
+      const take = wordChar(s, i, quote);
+      if (take == WORD_END) break;
+      if (take == WORD_QUOTE) { quote = quote == 0 ? s.charCodeAt(i) : 0; i++; continue; }
+      if (take != runEnd) {
+        if (runStart >= 0) text += s.substring(runStart, runEnd);
+        runStart = take;
       }
-      text += s.charAt(i);
-      w.map.push(i);
-      i++;
+      runEnd = take + 1;
+      i = take + 1;
     }
+    if (runStart >= 0) text = text.length == 0 ? s.substring(runStart, runEnd) : text + s.substring(runStart, runEnd);
     w.end = i;
     w.text = text;
     out.push(w);

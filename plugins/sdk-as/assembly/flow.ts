@@ -90,6 +90,48 @@ function argsEqualRaw(args: string[][], ptr: usize, end: usize): bool {
   return true;
 }
 
+/**
+ * The argument lists as decoded: a table of u32 (list count, then per list its
+ * length and the pointers of its strings), so that lists the plugin left alone
+ * are recognised by identity instead of comparing every argument with the batch.
+ */
+function snapshotArgs(args: string[][]): usize {
+  let words = 1 + args.length;
+  for (let i = 0; i < args.length; i++) words += unchecked(args[i]).length;
+  const t = heap.alloc(<usize>words * 4);
+  let p = t;
+  store<u32>(p, <u32>args.length);
+  p += 4;
+  for (let i = 0; i < args.length; i++) {
+    const argv = unchecked(args[i]);
+    store<u32>(p, <u32>argv.length);
+    p += 4;
+    for (let j = 0; j < argv.length; j++) {
+      store<u32>(p, <u32>changetype<usize>(unchecked(argv[j])));
+      p += 4;
+    }
+  }
+  return t;
+}
+
+/** True when `args` holds exactly the strings decoded from the batch (snapshotArgs), in place: nothing changed. */
+function sameAsDecoded(args: string[][], t: usize): bool {
+  if (t == 0) return false;
+  let p = t;
+  if (load<u32>(p) != <u32>args.length) return false;
+  p += 4;
+  for (let i = 0; i < args.length; i++) {
+    const argv = unchecked(args[i]);
+    if (load<u32>(p) != <u32>argv.length) return false;
+    p += 4;
+    for (let j = 0; j < argv.length; j++) {
+      if (load<u32>(p) != <u32>changetype<usize>(unchecked(argv[j]))) return false;
+      p += 4;
+    }
+  }
+  return true;
+}
+
 /** Writes argument lists as MessagePack. */
 export function writeArgs(w: Writer, args: string[][]): void {
   w.arrayHeader(<u32>args.length);
@@ -114,6 +156,11 @@ export class Flow {
   private _name: string | null = null;
   private _pid: string | null = null;
   private _args: string[][] | null = null;
+  // Set by the setters: a field only read is unchanged (strings are immutable).
+  private _nameSet: bool = false;
+  private _pidSet: bool = false;
+  /** snapshotArgs of the decoded lists (0: not decoded). */
+  private _argsRead: usize = 0;
 
   @inline keyPtr(i: i32): usize { return <usize>load<u32>(this.spans + <usize>i * SPAN); }
   @inline keyLen(i: i32): u32 { return load<u32>(this.spans + <usize>i * SPAN, 4); }
@@ -132,18 +179,24 @@ export class Flow {
     if (this._name === null) this._name = this.iName >= 0 ? strAt(this.valPtr(this.iName), this.valEnd(this.iName)) : "";
     return this._name!;
   }
-  set processName(v: string) { this._name = v; }
+  set processName(v: string) { this._name = v; this._nameSet = true; }
 
   /** The pid as a string, `*` or `-`. */
   get processId(): string {
     if (this._pid === null) this._pid = this.iPid >= 0 ? strAt(this.valPtr(this.iPid), this.valEnd(this.iPid)) : "";
     return this._pid!;
   }
-  set processId(v: string) { this._pid = v; }
+  set processId(v: string) { this._pid = v; this._pidSet = true; }
 
   /** Distinct argument lists, each argv after argv[0]. Change elements in place or assign new lists. */
   get processArgs(): string[][] {
-    if (this._args === null) this._args = this.iArgs >= 0 ? readArgs(this.valPtr(this.iArgs), this.valEnd(this.iArgs)) : [];
+    if (this._args === null) {
+      if (this.iArgs >= 0) {
+        const a = readArgs(this.valPtr(this.iArgs), this.valEnd(this.iArgs));
+        this._args = a;
+        this._argsRead = snapshotArgs(a);
+      } else this._args = [];
+    }
     return this._args!;
   }
   set processArgs(v: string[][]) { this._args = v; }
@@ -254,9 +307,9 @@ export class Flow {
   touchedArgs(): string[][] | null { return this._args; }
 
   /** True when the process name now differs from the input. */
-  nameChanged(): bool { return this.strChanged(this._name, this.iName); }
+  nameChanged(): bool { return this._nameSet && this.strChanged(this._name, this.iName); }
   /** True when the pid now differs from the input. */
-  pidChanged(): bool { return this.strChanged(this._pid, this.iPid); }
+  pidChanged(): bool { return this._pidSet && this.strChanged(this._pid, this.iPid); }
 
   private strChanged(s: string | null, i: i32): bool {
     if (s === null) return false;
@@ -275,7 +328,8 @@ export class Flow {
   writeArgsIfChanged(w: Writer): bool {
     const a = this._args;
     if (a === null) return false;
-    if (this.iArgs >= 0 && argsEqualRaw(a!, this.valPtr(this.iArgs), this.valEnd(this.iArgs))) return false;
+    // valid UTF-8 in (the host writes it): a string decoded from the batch encodes back to the same bytes
+    if (this.iArgs >= 0 && (sameAsDecoded(a!, this._argsRead) || argsEqualRaw(a!, this.valPtr(this.iArgs), this.valEnd(this.iArgs)))) return false;
     writeArgs(w, a!);
     return true;
   }
