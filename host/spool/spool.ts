@@ -337,10 +337,13 @@ export class DiskSpool {
     return this.ahead[0]!;
   }
 
-  /** `len` bytes to read into: a spare read buffer when one is large enough. */
+  /**
+   * `len` bytes to read into: a spare read buffer when one is large enough, else a new one
+   * with headroom (a power of two, at least 1 MiB), so that it serves the next reads too.
+   */
   private buffer(len: number): Buffer {
     const i = this.spare.findIndex((b) => b.length >= len);
-    if (i < 0) return Buffer.allocUnsafe(len);
+    if (i < 0) return len < 64 << 10 ? Buffer.allocUnsafe(len) : Buffer.allocUnsafeSlow(Math.max(1 << 20, 2 ** Math.ceil(Math.log2(len)))).subarray(0, len);
     const b = this.spare[i]!;
     this.spare.splice(i, 1);
     return b.subarray(0, len);
@@ -356,7 +359,10 @@ export class DiskSpool {
     // Confirmed in order: nothing reads the items of these buffers any more (the driver acks after delivery and dead letters).
     // Only buffers owning their whole memory (never a slice of Node's shared pool).
     for (const b of batch.done ?? []) {
-      if (b.byteOffset === 0 && b.buffer.byteLength >= 64 << 10 && this.spare.length < 2) this.spare.push(Buffer.from(b.buffer));
+      if (b.byteOffset !== 0 || b.buffer.byteLength < 64 << 10) continue;
+      if (this.spare.length < 2) this.spare.push(Buffer.from(b.buffer));
+      else if (this.spare[0]!.length < b.buffer.byteLength) this.spare[0] = Buffer.from(b.buffer); // keep the larger ones
+      if (this.spare.length === 2 && this.spare[0]!.length > this.spare[1]!.length) this.spare.reverse(); // smallest first
     }
     if (seg.acked >= seg.items && seg.ackedOffset >= seg.size) {
       if (seg === this.segs[this.segs.length - 1]) this.roll();

@@ -108,6 +108,24 @@ describe('DiskSpool', () => {
     s.close();
   });
 
+  it('reads frames of growing sizes with a couple of read buffers, not one new buffer per read', async () => {
+    const s = open({ dir: dir(), maxBytes: 256 << 20, segmentBytes: 64 << 20 });
+    const buffers = new Set<ArrayBufferLike>();
+    let n = 0;
+    for (let k = 0; k < 40; k++) {
+      await s.append(items(100, k * 100, 900 + 5 * k)); // each frame a little larger than the one before, read as it comes (as a sink does)
+      for (let b = s.read(100, 8 << 20); b; b = s.read(100, 8 << 20)) {
+        b.items.forEach((it, i) => expect(it.data.equals(items(1, n + i, 900 + 5 * Math.floor((n + i) / 100))[0]!.data)).toBe(true));
+        for (const it of b.items) buffers.add(it.data.buffer);
+        n += b.items.length;
+        s.ack(b);
+      }
+    }
+    expect(n).toBe(4000);
+    expect(buffers.size).toBeLessThanOrEqual(4);
+    s.close();
+  });
+
   it('reads spools written with single-item frames (before batch frames) and their cursor', async () => {
     const d = dir();
     const s = open({ dir: d });

@@ -10,7 +10,7 @@ const CHUNK = 1 << 20;
 
 /** A bump allocator over 1 MiB chunks (see the module comment). */
 export class Arena {
-  private chunk = Buffer.allocUnsafeSlow(CHUNK);
+  private chunk = Buffer.alloc(0); // the first chunk on first use (spooled sinks mostly encode into the spool instead)
   private off = 0;
 
   /** `s` encoded as UTF-8, as a view. */

@@ -40,7 +40,7 @@ function text(B: Buffer, O: number, END: number, s: string): number {
 /** A JSON string. */
 function str(B: Buffer, O: number, END: number, s: string): number {
   const n = s.length;
-  if (n >= 24) {
+  if (n > 64) {
     if (NEEDS_ESCAPE.test(s)) return text(B, O, END, JSON.stringify(s));
     if (O + n * 3 + 2 > END) return -1;
     B[O] = 34;
@@ -62,6 +62,19 @@ function str(B: Buffer, O: number, END: number, s: string): number {
 
 /** A number as JSON.stringify writes it. */
 function num(B: Buffer, O: number, END: number, v: number): number {
+  if (v >= 0 && v <= 0x7fffffff && (v | 0) === v) {
+    // int32 arithmetic (a division by 10 becomes a multiplication); -0 is written 0, as JSON.stringify does.
+    let x = v | 0;
+    const len = x < 10 ? 1 : x < 100 ? 2 : x < 1000 ? 3 : x < 10000 ? 4 : x < 100000 ? 5 : x < 1000000 ? 6 : x < 10000000 ? 7 : x < 100000000 ? 8 : x < 1000000000 ? 9 : 10;
+    if (O + len > END) return -1;
+    for (let i = O + len - 1; i > O; i--) {
+      const q = (x / 10) | 0;
+      B[i] = 48 + x - q * 10;
+      x = q;
+    }
+    B[O] = 48 + x;
+    return O + len;
+  }
   if (v >= 0 && Number.isSafeInteger(v)) {
     let len = 1;
     for (let x = v; x >= 10; x = Math.floor(x / 10)) len++;
@@ -74,6 +87,16 @@ function num(B: Buffer, O: number, END: number, v: number): number {
     return O + len;
   }
   return text(B, O, END, v - v === 0 ? String(v) : 'null');
+}
+
+/** `null`. */
+function nul(B: Buffer, O: number, END: number): number {
+  if (O + 4 > END) return -1;
+  B[O] = 110;
+  B[O + 1] = 117;
+  B[O + 2] = 108;
+  B[O + 3] = 108;
+  return O + 4;
 }
 
 /** `key` and a value other than a string or number; nothing when JSON.stringify leaves the member out. */
@@ -101,30 +124,29 @@ function args(B: Buffer, O: number, END: number, lists: readonly (readonly strin
   return O;
 }
 
-/** The JSON string of `list.join(' ')`, written element by element when none needs escaping (no joined copy). */
+/**
+ * The JSON string of `list.join(' ')`, written element by element (no joined
+ * copy) while the elements are plain ASCII; anything else (escapes, non-ASCII)
+ * starts over with the joined string.
+ */
 function joined(B: Buffer, O: number, END: number, list: readonly string[]): number {
   let max = 2 + list.length;
-  for (let i = 0; i < list.length; i++) {
-    const a = list[i]!;
-    if (NEEDS_ESCAPE.test(a)) return str(B, O, END, list.join(' '));
-    max += a.length * 3;
-  }
+  for (let i = 0; i < list.length; i++) max += list[i]!.length * 3;
   if (O + max > END) return -1;
+  const start = O;
   B[O++] = 34;
   for (let i = 0; i < list.length; i++) {
     if (i > 0) B[O++] = 32;
     const a = list[i]!;
     const n = a.length;
-    if (n >= 24) {
+    if (n > 64) {
+      if (NEEDS_ESCAPE.test(a)) return str(B, start, END, list.join(' '));
       O += utf8Write(B, a, O);
       continue;
     }
     for (let k = 0; k < n; k++) {
       const c = a.charCodeAt(k);
-      if (c >= 0x80) {
-        O += utf8Write(B, a.slice(k), O);
-        break;
-      }
+      if (c < 0x20 || c === 34 || c === 92 || c >= 0x80) return str(B, start, END, list.join(' '));
       B[O++] = c;
     }
   }
@@ -142,22 +164,23 @@ function compile(keys: readonly string[]): DocWriter {
   const fields = keys.filter((k) => k !== 'id' && k !== 'process_args');
   const keyBytes = fields.map((k) => bytesOf(`,${JSON.stringify(k)}:`));
   const stores = (kb: Uint8Array) => `if (O + ${kb.length} > END) return -1; ${[...kb].map((b, i) => `B[O + ${i}] = ${b};`).join(' ')} O += ${kb.length};`;
+  // The key is stored once per field (one copy of its stores: smaller code than one per value type).
   const body = fields.map((k, i) => `v = r[${JSON.stringify(k)}];
-  if (typeof v === 'string') { ${stores(keyBytes[i]!)} O = str(B, O, END, v); }
-  else if (typeof v === 'number') { ${stores(keyBytes[i]!)} O = num(B, O, END, v); }
-  else if (v === null) { ${stores(keyBytes[i]!)} if (O + 4 > END) return -1; B[O] = 110; B[O + 1] = 117; B[O + 2] = 108; B[O + 3] = 108; O += 4; }
-  else O = other(B, O, END, K[${i}], v);
+  if (typeof v === 'string' || typeof v === 'number' || v === null) {
+    ${stores(keyBytes[i]!)}
+    O = typeof v === 'string' ? str(B, O, END, v) : typeof v === 'number' ? num(B, O, END, v) : nul(B, O, END);
+  } else O = other(B, O, END, K[${i}], v);
   if (O < 0) return -1;`).join('\n');
   // Every member starts with a comma; the first one's becomes the brace (process_args is always written).
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  return new Function('h', `const { str, num, other, args, K } = h; return function (r, B, O, END) {
+  return new Function('h', `const { str, num, nul, other, args, K } = h; return function (r, B, O, END) {
   const start = O; let v;
   ${body}
   O = args(B, O, END, r.process_args);
   if (O < 0 || O + 1 > END) return -1;
   B[start] = 123; B[O++] = 125;
   return O;
-};`)({ str, num, other, args, K: keyBytes }) as DocWriter;
+};`)({ str, num, nul, other, args, K: keyBytes }) as DocWriter;
 }
 
 const shapes = new ShapeCache<DocWriter>((keys) => compile(keys));
