@@ -142,7 +142,8 @@ function listMatch(s: string, list: string[], how: i32): boolean {
 
 /** The file name of a path. */
 export function baseName(path: string): string {
-  const slash = path.lastIndexOf("/");
+  let slash: i32 = path.length - 1;
+  while (slash >= 0 && path.charCodeAt(slash) != 47) slash--;
   return slash >= 0 ? path.substring(slash + 1) : path;
 }
 
@@ -204,7 +205,14 @@ function regionIs(s: string, a: i32, b: i32, w: string): boolean {
 }
 /** The first index >= `from` of character `c`, or -1 (AssemblyScript's indexOf compares a substring at every position). */
 function findChar(s: string, c: i32, from: i32): i32 {
-  for (let i = from; i < s.length; i++) if (s.charCodeAt(i) == c) return i;
+  for (let i = from < 0 ? 0 : from; i < s.length; i++) if (s.charCodeAt(i) == c) return i;
+  return -1;
+}
+/** s.indexOf(w, from) for a non-empty `w`, without AssemblyScript's compare at every position. */
+function findStr(s: string, w: string, from: i32): i32 {
+  const c0 = w.charCodeAt(0);
+  const n = w.length;
+  for (let i = from < 0 ? 0 : from; i + n <= s.length; i++) if (s.charCodeAt(i) == c0 && regionEq(s, i, w, 0, n)) return i;
   return -1;
 }
 
@@ -234,16 +242,21 @@ function secretNameAt(s: string, a: i32, b: i32): boolean {
   return !(nList(s, a, b, NOT_SECRET_NAMES, EQ) || nList(s, a, b, NOT_SECRET_SUFFIXES, ENDS));
 }
 
+// First letters of SECRET_WORDS (bit c-64; all are A–Z) and the shortest length, set on first use (integers: no heap object at module level).
+let secretFirsts: i32 = 0;
+let secretShortest: i32 = 0;
+
 /** nList(s, a, b, SECRET_WORDS, CONTAINS) in one pass over the region: only positions starting like a word are compared. */
 function hasSecretWord(s: string, a: i32, b: i32): boolean {
-  let firsts: i32 = 0; // bit c-64 for each first letter
-  let shortest: i32 = b - a + 1;
-  for (let e: i32 = 0; e < SECRET_WORDS.length; e++) {
-    const w = SECRET_WORDS[e];
-    firsts |= 1 << (w.charCodeAt(0) - 64);
-    if (w.length < shortest) shortest = w.length;
+  if (secretShortest == 0) {
+    for (let e: i32 = 0; e < SECRET_WORDS.length; e++) {
+      const w = SECRET_WORDS[e];
+      secretFirsts |= 1 << (w.charCodeAt(0) - 64);
+      if (secretShortest == 0 || w.length < secretShortest) secretShortest = w.length;
+    }
   }
-  for (let at = a; at + shortest <= b; at++) {
+  const firsts = secretFirsts;
+  for (let at = a; at + secretShortest <= b; at++) {
     const c = nc(s.charCodeAt(at));
     if (c < 64 || c > 95 || (firsts & (1 << (c - 64))) == 0) continue;
     for (let e: i32 = 0; e < SECRET_WORDS.length; e++) {
@@ -717,6 +730,10 @@ export class Redactor {
   private ns: string = "";
   private na: i32 = 0;
   private nb: i32 = 0;
+  /** shortSpec of specTool/specLogin per letter (p a w P u U), -1 until asked. */
+  private specTool: string = "";
+  private specLogin: boolean = false;
+  private specs: i32[] = [-1, -1, -1, -1, -1, -1];
   /** The last executable of redactList and its file name (flows of one process repeat it). */
   private lastExe: string = "";
   private lastTool: string = "";
@@ -900,6 +917,19 @@ export class Redactor {
     return false;
   }
 
+  /** shortSpec, remembered for the last tool (the tool lists are compared once per tool and letter). */
+  private spec(tool: string, letter: i32, login: boolean): i32 {
+    const k: i32 = letter == 112 ? 0 : letter == 97 ? 1 : letter == 119 ? 2 : letter == 80 ? 3 : letter == 117 ? 4 : letter == 85 ? 5 : -1;
+    if (k < 0) return SPEC_NONE;
+    if (tool != this.specTool || login != this.specLogin) {
+      this.specTool = tool;
+      this.specLogin = login;
+      for (let i: i32 = 0; i < 6; i++) this.specs[i] = -1;
+    }
+    if (this.specs[k] < 0) this.specs[k] = shortSpec(tool, letter, login);
+    return this.specs[k];
+  }
+
   /** Sets ns/na/nb to the name s[a, b) for the n… comparisons: in place when ASCII, else its normName copy. */
   private norm(s: string, a: i32, b: i32): void {
     for (let k = a; k < b; k++) {
@@ -932,7 +962,7 @@ export class Redactor {
       const nextIsValue = next.length > 0 && !(next.length > 1 && next.charCodeAt(0) == 45);
       const isFlag = n >= 2 && a.charCodeAt(0) == 45 && a != "--" && !isDigit(a.charCodeAt(1));
       const long = isFlag && a.charCodeAt(1) == 45;
-      const spec = isFlag && !long ? shortSpec(tool, a.charCodeAt(1), login) : SPEC_NONE;
+      const spec = isFlag && !long ? this.spec(tool, a.charCodeAt(1), login) : SPEC_NONE;
       if (spec != SPEC_NONE && n > 2) {
         // -pSECRET, -uuser:pass (the value may hold `=`)
         m = "-" + a.charAt(1) + this.specValue(spec, a.substring(2));
@@ -994,11 +1024,11 @@ export class Redactor {
         // sqlplus user/SECRET@db: the first plain argument, or any plain user/…@… one (rman target sys/SECRET@db)
         const first = !oracleSeen;
         oracleSeen = true;
-        const slash = a.indexOf("/");
-        const at = a.indexOf("@", slash);
-        if (slash > 0 && a.indexOf("://") < 0 && (first || at > slash)) {
+        const slash = findChar(a, 47, 0);
+        const at = findChar(a, 64, slash);
+        if (slash > 0 && findStr(a, "://", 0) < 0 && (first || at > slash)) {
           const end = at < 0 ? n : at;
-          if (end > slash + 1 && a.indexOf("/", slash + 1) < 0 || (at > slash + 1 && a.indexOf("/", slash + 1) > at)) m = a.substring(0, slash + 1) + this.replace(a.substring(slash + 1, end), RULE_POSITIONAL) + a.substring(end);
+          if (end > slash + 1 && findChar(a, 47, slash + 1) < 0 || (at > slash + 1 && findChar(a, 47, slash + 1) > at)) m = a.substring(0, slash + 1) + this.replace(a.substring(slash + 1, end), RULE_POSITIONAL) + a.substring(end);
         }
       } else if (tool == "mysqlsh" && n > 0 && a.charCodeAt(0) != 45) {
         m = this.schemelessUserinfo(a); // mysqlsh root:SECRET@host:3306
@@ -1014,10 +1044,12 @@ export class Redactor {
 
   /** `user:SECRET@host` without a scheme (mysqlsh --uri, --dsn …); URLs with a scheme are maskWord's. */
   private schemelessUserinfo(v: string): string {
-    if (v.indexOf("://") >= 0) return v;
-    const at = v.lastIndexOf("@");
-    const colon = v.indexOf(":");
-    if (colon <= 0 || at < colon + 2 || v.indexOf("/") >= 0 && v.indexOf("/") < at) return v;
+    if (findStr(v, "://", 0) >= 0) return v;
+    let at: i32 = v.length - 1;
+    while (at >= 0 && v.charCodeAt(at) != 64) at--; // the last @
+    const colon = findChar(v, 58, 0);
+    const slash = findChar(v, 47, 0);
+    if (colon <= 0 || at < colon + 2 || slash >= 0 && slash < at) return v;
     for (let k: i32 = 0; k < colon; k++) if (!isKeyChar(v.charCodeAt(k))) return v;
     if (v.startsWith("sha256:", at + 1)) return v; // image:tag@sha256:…
     return v.substring(0, colon + 1) + this.replace(v.substring(colon + 1, at), RULE_URL_USERINFO) + v.substring(at);
@@ -1033,7 +1065,7 @@ export class Redactor {
 
   /** `user<sep>secret` → `user<sep>[REDACTED]`; without the separator it is a user name only. */
   private userPass(v: string, sep: i32): string {
-    const at = v.indexOf(String.fromCharCode(sep));
+    const at = findChar(v, sep, 0);
     if (at < 0 || at + 1 >= v.length) return this.maskShapes(v); // a user name (or a token as the user: curl -u sk_live_…:)
     return this.maskShapes(v.substring(0, at + 1)) + this.replace(v.substring(at + 1), RULE_USER_PASS);
   }
@@ -1043,7 +1075,7 @@ export class Redactor {
     if (v.length == 0) return v;
     if (v.startsWith("file:") || v.startsWith("env:") || v.startsWith("fd:") || v == "stdin") return v;
     if (v.startsWith("pass:")) return v.length > 5 ? "pass:" + this.replace(v.substring(5), rule) : v;
-    if (v.indexOf("=") > 0 && !hasSpace(v) && compoundSplit(v, 0) > 0) {
+    if (findChar(v, 61, 0) > 0 && !hasSpace(v) && compoundSplit(v, 0) > 0) {
       // a connection string (`Server=…;Password=…`): mask its secret parts when it has some
       const m = this.maskCompound(v);
       if (m != v) return m;
@@ -1160,7 +1192,7 @@ export class Redactor {
     let last: i32 = 0;
     let from: i32 = 0;
     while (true) {
-      const p = s.indexOf("://", from);
+      const p = findStr(s, "://", from);
       if (p <= 0) break;
       const c = s.charCodeAt(p - 1);
       from = p + 3;
@@ -1176,7 +1208,7 @@ export class Redactor {
       let at: i32 = -1;
       for (let k = start; k < end; k++) if (s.charCodeAt(k) == 64) at = k;
       if (at > start) {
-        const colon = s.indexOf(":", start);
+        const colon = findChar(s, 58, start);
         if (colon >= 0 && colon < at && colon + 1 < at) {
           out += s.substring(last, colon + 1) + this.replace(s.substring(colon + 1, at), RULE_URL_USERINFO);
           last = at;
@@ -1230,23 +1262,23 @@ export class Redactor {
 
   /** PEM private key blocks: the body between the BEGIN and END lines. */
   maskPem(s: string): string {
-    let from = s.indexOf("-----BEGIN ");
+    let from = findStr(s, "-----BEGIN ", 0);
     if (from < 0) return s;
     let out = "";
     let last: i32 = 0;
     while (from >= 0) {
-      const he = s.indexOf("-----", from + 11);
+      const he = findStr(s, "-----", from + 11);
       if (he < 0) break;
       const label = s.substring(from + 11, he);
       const body = he + 5;
-      if (!label.endsWith("PRIVATE KEY")) { from = s.indexOf("-----BEGIN ", body); continue; }
-      let end = s.indexOf("-----END ", body);
+      if (!label.endsWith("PRIVATE KEY")) { from = findStr(s, "-----BEGIN ", body); continue; }
+      let end = findStr(s, "-----END ", body);
       if (end < 0) end = s.length;
       if (end > body) {
         out += s.substring(last, body) + this.replace(s.substring(body, end), RULE_PEM);
         last = end;
       }
-      from = s.indexOf("-----BEGIN ", end);
+      from = findStr(s, "-----BEGIN ", end);
     }
     return last == 0 ? s : out + s.substring(last);
   }
