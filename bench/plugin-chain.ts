@@ -5,6 +5,7 @@
  *   C. the same redactor as a TypeScript plugin (componentize-js, StarlingMonkey);
  *   D. instantiation time of a plugin instance, first and next ones;
  *   E. where A's CPU goes: each step of the chain timed alone in this thread.
+ * A1 is A with one worker call per stage (no splicing in the worker), for comparison.
  * Prints flows/s (wall clock) and CPU µs per flow (all threads of the process);
  * "flows per CPU-second" is the one-core figure. Nothing here asserts.
  *
@@ -20,7 +21,9 @@ import { BatchEncoder, builtinJsonItem, decodeBatch } from '../host/plugins/code
 import { directStage, type DirectStage } from '../host/plugins/direct-call.js';
 import { loadPlugin } from '../host/plugins/loader.js';
 import { applyRedaction, splitItems } from '../host/plugins/policy.js';
+import { MsgpackWriter } from '../host/plugins/msgpack-writer.js';
 import { PluginPool } from '../host/plugins/pool.js';
+import { spliceRedaction } from '../host/plugins/splice.js';
 import { createRedactor, redactFlows } from '../host/redact/redactor.js';
 import { exeOf, expand, readCorpus } from '../test/redact/corpus.js';
 import { int, median, parseArgs } from './lib/stats.js';
@@ -118,29 +121,36 @@ async function main(): Promise<void> {
 
   if (!['a', 'b', 'e'].some((x) => ONLY.has(x))) return tsSections(red, tsRed, batches);
 
-  const asChain = await PluginChain.create({ workers: 1, batchSize: BATCH, chain: [
-    { name: 'redact-args', stage: 'redactor', path: red.wasm, sha256: red.sha256 },
-    { name: 'calico-json', stage: 'formatter', path: fmt.wasm, sha256: fmt.sha256 },
-  ] }, { log });
+  const chainCfg = { workers: 1, batchSize: BATCH, chain: [
+    { name: 'redact-args', stage: 'redactor' as const, path: red.wasm, sha256: red.sha256 },
+    { name: 'calico-json', stage: 'formatter' as const, path: fmt.wasm, sha256: fmt.sha256 },
+  ] };
+  const asChain = await PluginChain.create(chainCfg, { log });
+  const perStage = await PluginChain.create(chainCfg, { log, fuse: false });
   // Same output? (checked once, on the first batch)
   const a = await asChain.process(batches[0]);
+  const a1 = await perStage.process(batches[0]);
   const b = plainChain(batches[0]);
-  const same = a.items.length === b.length && a.items.every((it, i) => Buffer.compare(Buffer.from(it), Buffer.from(b[i])) === 0);
-  console.log(`AssemblyScript chain output identical to plain TypeScript: ${same}`);
+  const same = (x: Uint8Array[]) => x.length === b.length && x.every((it, i) => Buffer.compare(Buffer.from(it), Buffer.from(b[i])) === 0);
+  console.log(`AssemblyScript chain output identical to plain TypeScript: ${same(a.items)} (one call per stage: ${same(a1.items)})`);
 
   const A: Run[] = [];
+  const A1: Run[] = [];
   const B: Run[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     A.push(await measure((x) => asChain.process(x), batches));
+    A1.push(await measure((x) => perStage.process(x), batches));
     B.push(await measure((x) => plainChain(x), batches));
   }
   const ra = summary('A  AssemblyScript redactor+formatter (worker pool)', A);
+  const ra1 = summary('A1 same, one worker call per stage (fuse: false)', A1);
   const rb = summary('B  same logic, plain TypeScript in the host', B);
-  console.log(`   ratio A/B: ${(ra.flowsPerSec / rb.flowsPerSec).toFixed(2)}× wall-clock throughput, ${(rb.cpuUsPerFlow / ra.cpuUsPerFlow).toFixed(2)}× CPU efficiency`);
+  console.log(`   ratio A/B: ${(ra.flowsPerSec / rb.flowsPerSec).toFixed(2)}× wall-clock throughput, ${(rb.cpuUsPerFlow / ra.cpuUsPerFlow).toFixed(2)}× CPU efficiency; A/A1: ${(ra.flowsPerSec / ra1.flowsPerSec).toFixed(2)}× wall clock, ${(ra1.cpuUsPerFlow / ra.cpuUsPerFlow).toFixed(2)}× CPU`);
   const failures = Object.values(asChain.stats()).reduce((n, s) => n + Object.values(s.failures).reduce((x, y) => x + y, 0), 0);
   console.log(`   plugin failures during A: ${failures}`);
   console.log(`   pool: ${JSON.stringify(asChain.poolStats())}`);
   await asChain.close();
+  await perStage.close();
 
   await breakdown(red, fmt, batches, ra.cpuUsPerFlow);
 
@@ -199,7 +209,8 @@ async function inProcess(built: { wasm: string; sha256: string }, stage: 'redact
 async function breakdown(red: { wasm: string; sha256: string }, fmt: { wasm: string; sha256: string }, batches: FlowRecord[][], aCpuUs: number): Promise<void> {
   const redact = await inProcess(red, 'redactor');
   const format = await inProcess(fmt, 'formatter');
-  const t = { encode: 0, redact: 0, apply: 0, reencode: 0, format: 0, split: 0 };
+  const t = { encode: 0, redact: 0, splice: 0, format: 0, apply: 0, split: 0 };
+  const spliceWriter = new MsgpackWriter();
   const run = (record: boolean) => {
     for (const b of batches) {
       const enc = new BatchEncoder();
@@ -209,17 +220,18 @@ async function breakdown(red: { wasm: string; sha256: string }, fmt: { wasm: str
       const r = redact(input);
       const t2 = performance.now();
       if (!r.ok || !('output' in r)) throw new Error('redactor failed in the breakdown');
-      const flows = applyRedaction(b, decodeBatch(r.output, 'msgpack'));
+      const input2 = spliceRedaction(input, r.output, spliceWriter, enc.lastStarts())?.batch;
       const t3 = performance.now();
-      const input2 = enc.encode(flows, 'msgpack');
-      const t4 = performance.now();
+      if (!input2) throw new Error('redactor output not spliceable in the breakdown');
       const f = format(input2);
-      const t5 = performance.now();
+      const t4 = performance.now();
       if (!f.ok || !('items' in f)) throw new Error('formatter failed in the breakdown');
+      const flows = applyRedaction(b, decodeBatch(r.output, 'msgpack'));
+      const t5 = performance.now();
       splitItems(flows, f.items);
       const t6 = performance.now();
       if (!record) continue;
-      t.encode += t1 - t0; t.redact += t2 - t1; t.apply += t3 - t2; t.reencode += t4 - t3; t.format += t5 - t4; t.split += t6 - t5;
+      t.encode += t1 - t0; t.redact += t2 - t1; t.splice += t3 - t2; t.format += t4 - t3; t.apply += t5 - t4; t.split += t6 - t5;
     }
   };
   run(false); // warm up
@@ -228,10 +240,10 @@ async function breakdown(red: { wasm: string; sha256: string }, fmt: { wasm: str
   const us = (ms: number) => (ms * 1000) / n;
   const parts: [string, number][] = [
     ['host: encode the batch (MessagePack)', us(t.encode)],
-    ['redactor in wasm (copy in, run, copy out)', us(t.redact)],
-    ['host: decode the redactor output, merge', us(t.apply)],
-    ['host: encode for the formatter (unchanged flows copied)', us(t.reencode)],
-    ['formatter in wasm (copy in, run, copy out)', us(t.format)],
+    ['worker: redactor in wasm (copy in, run, copy out)', us(t.redact)],
+    ['worker: splice its output into the batch', us(t.splice)],
+    ['worker: formatter in wasm (copy in, run, copy out)', us(t.format)],
+    ['host: decode the redactor output, merge into the records', us(t.apply)],
     ['host: split items', us(t.split)],
   ];
   const sum = parts.reduce((x, [, v]) => x + v, 0);

@@ -357,7 +357,8 @@ export class PluginChain {
       // Several stages in one worker call; the host applies each finished step's output as if called one by one.
       const run = stages.slice(s, s + n);
       const insts = run.map((x) => this.instanceOf(x, tenant));
-      const res = await this.pool.run(run.map((x, i) => ({ key: insts[i].key, fn: STAGE_FN[x.entry.stage], timeoutMs: this.timeoutOf(x) })), encoder.encode(current, 'msgpack'), ctx);
+      const input = encoder.encode(current, 'msgpack');
+      const res = await this.pool.run(run.map((x, i) => ({ key: insts[i].key, fn: STAGE_FN[x.entry.stage], timeoutMs: this.timeoutOf(x) })), input, ctx, encoder.lastStarts());
       let i = 0;
       let diverged = false;
       for (; i < res.done.length; i++) {

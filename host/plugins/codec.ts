@@ -46,6 +46,11 @@ export class BatchEncoder {
     return w.take();
   }
 
+  /** Where each flow starts in the last MessagePack batch (n + 1 offsets; the last is its length). */
+  lastStarts(): Uint32Array | undefined {
+    return this.prev?.starts;
+  }
+
   /** Forgets the last batch (before reuse for another). */
   reset(): void {
     this.prev = undefined;

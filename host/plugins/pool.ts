@@ -264,9 +264,10 @@ export class PluginPool {
 
   /**
    * Runs several stages on one batch in one worker call (protocol.ts RunMsg);
-   * each step has its own deadline. `input`'s buffer is transferred.
+   * each step has its own deadline. `input`'s buffer is transferred; `starts`
+   * (its flows' offsets) is copied.
    */
-  run(steps: RunStepSpec[], input: Uint8Array, ctx?: LookupContext): Promise<RunResult> {
+  run(steps: RunStepSpec[], input: Uint8Array, ctx?: LookupContext, starts?: Uint32Array): Promise<RunResult> {
     const done: Uint8Array[] = [];
     if (this.closed) return Promise.resolve({ done, end: { ok: false, kind: 'crash', message: 'pool closed' } });
     this.stats.runs++;
@@ -275,7 +276,7 @@ export class PluginPool {
       const transfer = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength ? [input.buffer as ArrayBuffer] : [];
       const job: Job = {
         id, key: steps[0].key, keys: steps.map((s) => s.key), stepTimeouts: steps.map((s) => s.timeoutMs), timeoutMs: steps[0].timeoutMs, transfer,
-        msg: { type: 'run', id, steps: steps.map(({ key, fn }) => ({ key, fn })), input, ctx },
+        msg: { type: 'run', id, steps: steps.map(({ key, fn }) => ({ key, fn })), input, ctx, starts },
         onStep: (index, output) => {
           if (index === done.length + 1) done.push(output);
         },

@@ -53,6 +53,8 @@ export interface RunMsg {
   id: number;
   steps: RunStep[];
   input: Uint8Array;
+  /** Where each flow starts in `input` (n + 1 offsets), from the host's encoder: lets the splice copy unchanged flows without walking them. */
+  starts?: Uint32Array;
   /** Lookups for the first step (later steps of a run never need them). */
   ctx?: LookupContext;
 }

@@ -103,6 +103,17 @@ const FIXED_SIZE: Record<number, number> = {
   0xca: 5, 0xcb: 9, 0xcc: 2, 0xcd: 3, 0xce: 5, 0xcf: 9, 0xd0: 2, 0xd1: 3, 0xd2: 5, 0xd3: 9,
 };
 
+/** True when the `n` bytes at `start` are valid UTF-8 (ASCII checked inline; the rest by Node). */
+function utf8At(b: Uint8Array, start: number, n: number): boolean {
+  for (let i = start, end = start + n; i < end; i++) if (b[i] >= 0x80) return isUtf8(b.subarray(start, end));
+  return true;
+}
+
+function bytesEqual(a: Uint8Array, as: number, b: Uint8Array, bs: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[as + i] !== b[bs + i]) return false;
+  return true;
+}
+
 function keyEquals(b: Uint8Array, start: number, len: number, key: Buffer): boolean {
   if (len !== key.length) return false;
   for (let i = 0; i < len; i++) if (b[start + i] !== key[i]) return false;
@@ -137,7 +148,7 @@ function readChange(c: Cursor): Change | undefined {
       c.pos += n;
     } else if (keyEquals(b, kstart, klen, K_NAME) || keyEquals(b, kstart, klen, K_PID)) {
       const n = c.str();
-      if (n < 0 || !isUtf8(b.subarray(c.pos, c.pos + n))) return undefined;
+      if (n < 0 || !utf8At(b, c.pos, n)) return undefined;
       c.pos += n;
       if (klen === K_NAME.length) { ch.name = v; ch.nameEnd = c.pos; } else { ch.pid = v; ch.pidEnd = c.pos; }
     } else if (keyEquals(b, kstart, klen, K_ARGS)) {
@@ -148,7 +159,7 @@ function readChange(c: Cursor): Change | undefined {
         if (argc < 0) return undefined;
         for (let j = 0; j < argc; j++) {
           const n = c.str();
-          if (n < 0 || !isUtf8(b.subarray(c.pos, c.pos + n))) return undefined;
+          if (n < 0 || !utf8At(b, c.pos, n)) return undefined;
           c.pos += n;
         }
       }
@@ -173,8 +184,7 @@ function copyStr(w: MsgpackWriter, c: Cursor): void {
 }
 
 /** Writes a replacement value (already checked by readChange) canonically. */
-function copyValue(w: MsgpackWriter, out: Uint8Array, start: number, isArgs: boolean): void {
-  const c = new Cursor(out);
+function copyValue(w: MsgpackWriter, c: Cursor, start: number, isArgs: boolean): void {
   c.pos = start;
   if (!isArgs) return copyStr(w, c);
   const lists = c.array();
@@ -186,80 +196,129 @@ function copyValue(w: MsgpackWriter, out: Uint8Array, start: number, isArgs: boo
   }
 }
 
+/** The input's id string at the cursor equals the id the redactor returned (cursor left at the value). */
+function idMatches(inp: Cursor, output: Uint8Array, ch: Change): boolean {
+  const v = inp.pos;
+  const len = inp.str();
+  const ok = len === ch.idLen && bytesEqual(inp.b, inp.pos, output, ch.id, len);
+  inp.pos = v;
+  return ok;
+}
+
+/** Replaces the map header written at `at` for `was` entries by one for `now`, moving what follows when its size differs. */
+function rewriteMapHeader(w: MsgpackWriter, at: number, was: number, now: number): void {
+  const size = (n: number) => (n < 16 ? 1 : n < 0x10000 ? 3 : 5);
+  const delta = size(now) - size(was);
+  if (delta > 0) {
+    w.ensure(delta);
+    w.buf.copyWithin(at + size(now), at + size(was), w.pos);
+    w.pos += delta;
+  }
+  const end = w.pos;
+  w.pos = at;
+  w.mapHeader(now);
+  w.pos = end;
+}
+
 function writeKey(w: MsgpackWriter, key: Buffer): void {
   w.ensure(1 + key.length);
   w.buf[w.pos++] = 0xa0 | key.length;
   w.raw(key, 0, key.length);
 }
 
+/** A spliced batch: its bytes and where each flow starts in them (n + 1 offsets). */
+export interface Spliced {
+  batch: Uint8Array;
+  starts: Uint32Array;
+}
+
 /**
  * The next stage's batch: `input` with the redactor's `output` applied, written
- * into `w` (returned as a view of its buffer: valid until `w` is written
- * again). Undefined when the output cannot be spliced (see the file comment).
+ * into `w` (the batch is a view of its buffer: valid until `w` is written
+ * again). `starts`, where each flow of `input` starts (as the host's encoder
+ * or a previous splice recorded them), lets a flow the redactor left alone be
+ * copied without walking its fields. Undefined when the output cannot be
+ * spliced (see the file comment).
  */
-export function spliceRedaction(input: Uint8Array, output: Uint8Array, w = new MsgpackWriter(input.length + 1024)): Uint8Array | undefined {
+export function spliceRedaction(input: Uint8Array, output: Uint8Array, w = new MsgpackWriter(input.length + 1024), starts?: Uint32Array): Spliced | undefined {
   const inp = new Cursor(input);
   const out = new Cursor(output);
   const n = inp.array();
   if (n < 0 || out.array() !== n) return undefined;
+  if (starts !== undefined && (starts.length !== n + 1 || starts[0] !== inp.pos || starts[n] !== input.length)) starts = undefined; // not this batch's
+  const outStarts = new Uint32Array(n + 1);
   w.pos = 0;
   w.arrayHeader(n);
   for (let i = 0; i < n; i++) {
+    outStarts[i] = w.pos;
     const ch = readChange(out);
     if (ch === undefined) return undefined;
+    const nextChange = out.pos; // copyValue below moves this cursor
     const flowStart = inp.pos;
     const m = inp.map();
     if (m < 0) return undefined;
-    const bodyStart = inp.pos;
     let idOk = false;
+    if (ch.name < 0 && ch.pid < 0 && ch.args < 0) {
+      // Unchanged: check the id, copy the flow (jumping to its end when the offsets are known).
+      let jumped = false;
+      for (let k = 0; k < m; k++) {
+        const klen = inp.str();
+        if (klen < 0) return undefined;
+        const kstart = inp.pos;
+        inp.pos += klen;
+        if (klen === 2 && keyEquals(input, kstart, klen, K_ID)) {
+          idOk = idMatches(inp, output, ch);
+          if (idOk && starts !== undefined && starts[i] === flowStart && starts[i + 1] > inp.pos) {
+            inp.pos = starts[i + 1];
+            jumped = true;
+            break;
+          }
+        }
+        if (!inp.skip()) return undefined;
+      }
+      if (!jumped && starts !== undefined && inp.pos !== starts[i + 1]) starts = undefined; // offsets disagree with the bytes: stop trusting them
+      if (!idOk) return undefined;
+      w.raw(input, flowStart, inp.pos);
+      continue;
+    }
+    // Changed, in one pass: the same keys in the same order, replaced values in place (runs of
+    // untouched pairs copied at once), absent ones appended as `{ ...flow, field }` orders them.
+    const header = w.pos;
+    w.mapHeader(m);
+    let run = inp.pos;
     let has = 0; // bit 0 name, 1 pid, 2 args: keys present in the flow
     for (let k = 0; k < m; k++) {
       const klen = inp.str();
       if (klen < 0) return undefined;
       const kstart = inp.pos;
       inp.pos += klen;
-      if (klen === 2 && keyEquals(input, kstart, klen, K_ID)) {
-        const v = inp.pos;
-        const len = inp.str();
-        idOk = len === ch.idLen && Buffer.compare(input.subarray(inp.pos, inp.pos + len), output.subarray(ch.id, ch.id + len)) === 0;
-        inp.pos = v;
-      } else if (klen === K_NAME.length && keyEquals(input, kstart, klen, K_NAME)) has |= 1;
-      else if (klen === K_PID.length && keyEquals(input, kstart, klen, K_PID)) has |= 2;
-      else if (klen === K_ARGS.length && keyEquals(input, kstart, klen, K_ARGS)) has |= 4;
-      if (!inp.skip()) return undefined;
-    }
-    if (!idOk) return undefined;
-    const flowEnd = inp.pos;
-    if (ch.name < 0 && ch.pid < 0 && ch.args < 0) {
-      w.raw(input, flowStart, flowEnd); // unchanged: copied
-      continue;
-    }
-    // Changed: the same keys in the same order, replaced values in place, absent ones appended (as `{ ...flow, field }` orders them).
-    const added = (ch.name >= 0 && !(has & 1) ? 1 : 0) + (ch.pid >= 0 && !(has & 2) ? 1 : 0) + (ch.args >= 0 && !(has & 4) ? 1 : 0);
-    w.mapHeader(m + added);
-    const f = new Cursor(input);
-    f.pos = bodyStart;
-    for (let k = 0; k < m; k++) {
-      const pairStart = f.pos;
-      const klen = f.str();
-      const kstart = f.pos;
-      f.pos += klen;
-      const valueStart = f.pos;
-      f.skip();
-      const which = klen === K_NAME.length && keyEquals(input, kstart, klen, K_NAME) ? ch.name
-        : klen === K_PID.length && keyEquals(input, kstart, klen, K_PID) ? ch.pid
-        : klen === K_ARGS.length && keyEquals(input, kstart, klen, K_ARGS) ? ch.args : -1;
+      let which = -1;
+      if (klen === 2) {
+        if (keyEquals(input, kstart, klen, K_ID)) idOk = idMatches(inp, output, ch);
+      } else if (klen === 12) {
+        if (keyEquals(input, kstart, klen, K_NAME)) { has |= 1; which = ch.name; }
+        else if (keyEquals(input, kstart, klen, K_ARGS)) { has |= 4; which = ch.args; }
+      } else if (klen === 10 && keyEquals(input, kstart, klen, K_PID)) { has |= 2; which = ch.pid; }
       if (which < 0) {
-        w.raw(input, pairStart, f.pos);
+        if (!inp.skip()) return undefined;
         continue;
       }
-      w.raw(input, pairStart, valueStart);
-      copyValue(w, output, which, which === ch.args);
+      w.raw(input, run, inp.pos); // up to this key
+      if (!inp.skip()) return undefined;
+      run = inp.pos;
+      copyValue(w, out, which, which === ch.args);
     }
-    if (ch.name >= 0 && !(has & 1)) { writeKey(w, K_NAME); copyValue(w, output, ch.name, false); }
-    if (ch.pid >= 0 && !(has & 2)) { writeKey(w, K_PID); copyValue(w, output, ch.pid, false); }
-    if (ch.args >= 0 && !(has & 4)) { writeKey(w, K_ARGS); copyValue(w, output, ch.args, true); }
+    if (!idOk) return undefined;
+    w.raw(input, run, inp.pos);
+    if (starts !== undefined && inp.pos !== starts[i + 1]) starts = undefined;
+    let added = 0;
+    if (ch.name >= 0 && !(has & 1)) { writeKey(w, K_NAME); copyValue(w, out, ch.name, false); added++; }
+    if (ch.pid >= 0 && !(has & 2)) { writeKey(w, K_PID); copyValue(w, out, ch.pid, false); added++; }
+    if (ch.args >= 0 && !(has & 4)) { writeKey(w, K_ARGS); copyValue(w, out, ch.args, true); added++; }
+    if (added > 0) rewriteMapHeader(w, header, m, m + added);
+    out.pos = nextChange;
   }
   if (inp.pos !== input.length || out.pos !== output.length) return undefined; // trailing bytes: not a batch
-  return w.buf.subarray(0, w.pos);
+  outStarts[n] = w.pos;
+  return { batch: w.buf.subarray(0, w.pos), starts: outStarts };
 }

@@ -279,6 +279,7 @@ const spliceWriters = [new MsgpackWriter(), new MsgpackWriter()]; // grow to the
 
 function run(msg: RunMsg): void {
   let input = msg.input;
+  let starts = msg.starts;
   for (let i = 0; i < msg.steps.length; i++) {
     const step = msg.steps[i];
     const h = held.get(step.key);
@@ -297,13 +298,14 @@ function run(msg: RunMsg): void {
       return;
     }
     const output = r.output;
-    const next = output && step.fn === 'redact' ? spliceRedaction(input, output, spliceWriters[i & 1]) : undefined;
+    const next = output && step.fn === 'redact' ? spliceRedaction(input, output, spliceWriters[i & 1], starts) : undefined;
     if (output) send({ type: 'step', id: msg.id, index: i + 1, output }, [output.buffer as ArrayBuffer]);
     if (!output || !next) {
       send({ type: 'result', id: msg.id, ok: true, stopped: true, index: i + 1 });
       return;
     }
-    input = next;
+    input = next.batch;
+    starts = next.starts;
   }
 }
 

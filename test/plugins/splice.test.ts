@@ -33,17 +33,44 @@ describe('spliceRedaction', () => {
       { id: 'flow-5', process_id: '9' }, // absent in the flow: appended
       { id: 'flow-6', process_args: [Array.from({ length: 20 }, (_, i) => `a${i}`)] }, // array16
     ]);
-    const input8 = new BatchEncoder().encode(input, 'msgpack');
-    const spliced = spliceRedaction(input8, output);
-    expect(spliced).toBeDefined();
-    expect(Buffer.from(spliced!).equals(Buffer.from(viaHost(input, output)))).toBe(true);
+    const enc = new BatchEncoder();
+    const input8 = enc.encode(input, 'msgpack');
+    const expected = Buffer.from(viaHost(input, output));
+    const walked = spliceRedaction(input8, output);
+    expect(Buffer.from(walked!.batch).equals(expected)).toBe(true);
+    // With the encoder's flow offsets (unchanged flows copied without walking): the same bytes, and offsets that match them.
+    const jumped = spliceRedaction(input8, output, undefined, enc.lastStarts());
+    expect(Buffer.from(jumped!.batch).equals(expected)).toBe(true);
+    expect([...jumped!.starts]).toEqual([...walked!.starts]);
+    // Those offsets serve the next splice (a second redactor in the same run).
+    const again = pack(input.map((f) => ({ id: f.id, process_id: '1' })));
+    const second = spliceRedaction(jumped!.batch, again, undefined, jumped!.starts);
+    const enc2 = new BatchEncoder();
+    const redacted = applyRedaction(input, decodeBatch(output, 'msgpack'));
+    enc2.encode(redacted, 'msgpack');
+    expect(Buffer.from(second!.batch).equals(Buffer.from(enc2.encode(applyRedaction(redacted, decodeBatch(again, 'msgpack')), 'msgpack')))).toBe(true);
+    // Offsets of another batch are not trusted.
+    const wrong = spliceRedaction(input8, output, undefined, new Uint32Array(input.length + 1));
+    expect(Buffer.from(wrong!.batch).equals(expected)).toBe(true);
+  });
+
+  it('a field appended to a 15-field flow grows its map header (fixmap → map16)', () => {
+    const small = { id: 'f', process_name: '/bin/x', process_args: [['a']], ...Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`k${i}`, i])) } as unknown as FlowRecord;
+    const input = [small, { ...small, id: 'g' }];
+    const output = pack([{ id: 'f', process_id: '42' }, { id: 'g' }]);
+    const enc = new BatchEncoder();
+    const spliced = spliceRedaction(enc.encode(input, 'msgpack'), output, undefined, enc.lastStarts());
+    expect(Buffer.from(spliced!.batch).equals(Buffer.from(viaHost(input, output)))).toBe(true);
+    expect(decodeBatch(spliced!.batch, 'msgpack')).toEqual([{ ...small, process_id: '42' }, { ...small, id: 'g' }]);
   });
 
   it('an all-unchanged output gives the input bytes', () => {
     const input = flows(40);
-    const input8 = new BatchEncoder().encode(input, 'msgpack');
-    const spliced = spliceRedaction(input8, pack(input.map((f) => ({ id: f.id }))));
-    expect(Buffer.from(spliced!).equals(Buffer.from(input8))).toBe(true);
+    const enc = new BatchEncoder();
+    const input8 = enc.encode(input, 'msgpack');
+    const spliced = spliceRedaction(input8, pack(input.map((f) => ({ id: f.id }))), undefined, enc.lastStarts());
+    expect(Buffer.from(spliced!.batch).equals(Buffer.from(input8))).toBe(true);
+    expect([...spliced!.starts]).toEqual([...enc.lastStarts()!]);
   });
 
   const malformed: [string, unknown[]][] = [
