@@ -116,37 +116,43 @@ export function runEnrich(fn: (flows: Flow[]) => Flow[] | void, bytes: Uint8Arra
   }
 }
 
-function sameArgs(a: unknown, b: string[][]): boolean {
-  if (!Array.isArray(a) || a.length !== b.length) return false;
-  for (let i = 0; i < b.length; i++) {
-    const x = a[i];
-    const y = b[i];
-    if (!Array.isArray(x) || x.length !== y.length) return false;
-    for (let j = 0; j < y.length; j++) if (x[j] !== y[j]) return false;
-  }
-  return true;
-}
-
 /**
  * redactor.redact: `id` and only the process fields that changed go back
  * (ENCODING.md: an absent field is unchanged), so unchanged flows cost
- * neither this plugin nor the host an encode and a decode.
+ * neither this plugin nor the host an encode and a decode. StarlingMonkey
+ * interprets every JavaScript operation, so the SDK's own work per flow is a
+ * few native calls: the arguments are snapshotted as JSON text (authors may
+ * change them in place or assign new arrays) and compared as strings.
  */
 export function runRedact(fn: (flows: Flow[]) => Flow[] | void, bytes: Uint8Array): Uint8Array {
   try {
     const flows = decode(bytes);
-    // What came in, by reference: authors assign new arrays or strings for what they change.
-    const before = flows.map((f) => ({ name: f.process_name, pid: f.process_id, args: f.process_args.map((a) => a.slice()) }));
+    const n = flows.length;
+    const names: string[] = new Array(n);
+    const pids: string[] = new Array(n);
+    const args: string[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const f = flows[i];
+      names[i] = f.process_name;
+      pids[i] = f.process_id;
+      args[i] = JSON.stringify(f.process_args);
+    }
     const out = fn(flows) ?? flows;
-    return encoder.encode(JSON.stringify(out.map((f, i) => {
-      const b = before[i];
-      if (b === undefined) return f; // more flows than given: the host refuses the batch
+    const res: Record<string, unknown>[] = new Array(out.length);
+    for (let i = 0; i < out.length; i++) {
+      const f = out[i];
+      if (i >= n) {
+        res[i] = f; // more flows than given: the host refuses the batch
+        continue;
+      }
       const o: Record<string, unknown> = { id: f.id };
-      if (f.process_name !== b.name) o.process_name = f.process_name;
-      if (f.process_id !== b.pid) o.process_id = f.process_id;
-      if (!sameArgs(f.process_args, b.args)) o.process_args = f.process_args;
-      return o;
-    })));
+      if (f.process_name !== names[i]) o.process_name = f.process_name;
+      if (f.process_id !== pids[i]) o.process_id = f.process_id;
+      const a = JSON.stringify(f.process_args);
+      if (a !== args[i]) o.process_args = f.process_args;
+      res[i] = o;
+    }
+    return encoder.encode(JSON.stringify(res));
   } catch (err) {
     return fail(err);
   }
