@@ -57,9 +57,15 @@ export interface StageCounters {
 /** What the chain hands to the router: flows and their items, index for index. */
 export interface ChainResult {
   flows: FlowRecord[];
-  /** One encoded item per flow (items[i] is flows[i]'s, keyed by flows[i].id in the spool). */
+  /**
+   * One encoded item per flow (items[i] is flows[i]'s, keyed by flows[i].id in
+   * the spool) when the chain ends in a formatter; empty when it has none (the
+   * sinks encode the records themselves).
+   */
   items: Uint8Array[];
-  /** MIME type of the items. */
+  /** True when `items` are a formatter's (or the built-in JSON after it failed). */
+  formatted: boolean;
+  /** MIME type of the items ('' without a formatter). */
   contentType: string;
   /** Flows dropped by a redactor's `drop` policy in this batch. */
   dropped: number;
@@ -135,7 +141,7 @@ function configHash(c: Record<string, string>): string {
 let generationSeq = 0;
 
 function finished(b: Settled): ChainResult {
-  return { flows: b.flows, items: b.items!, contentType: b.contentType!, dropped: b.dropped };
+  return { flows: b.flows, items: b.items!, formatted: true, contentType: b.contentType!, dropped: b.dropped };
 }
 
 /** What a flow weighs for `batchBytes`: its argument text and process name, plus 512 for the rest. */
@@ -286,12 +292,13 @@ export class PluginChain {
     const gen = this.gen; // a reload swaps this.gen; this batch finishes on the generation it started on
     gen.inflight++;
     try {
-      const result: ChainResult = { flows: [], items: [], contentType: 'application/json', dropped: 0 };
+      const formatted = gen.stages.some((st) => st.entry.stage === 'formatter');
+      const result: ChainResult = { flows: [], items: [], formatted, contentType: formatted ? 'application/json' : '', dropped: 0 };
       for (const part of splitBatch(flows, this.cfg.batchSize ?? PLUGIN_DEFAULTS.batchSize, this.cfg.batchBytes ?? PLUGIN_DEFAULTS.batchBytes)) {
         const out = await this.runBatch(gen, part, tenant);
         for (const f of out.flows) result.flows.push(f);
         for (const it of out.items) result.items.push(it);
-        result.contentType = out.contentType;
+        if (out.flows.length > 0) result.contentType = out.contentType;
         result.dropped += out.dropped;
       }
       return result;
@@ -377,7 +384,7 @@ export class PluginChain {
       }
       s += i;
     }
-    return { flows: batch.flows, items: batch.flows.map(builtinJsonItem), contentType: 'application/json', dropped: batch.dropped };
+    return { flows: batch.flows, items: [], formatted: false, contentType: '', dropped: batch.dropped }; // no formatter: the sinks encode the records
   }
 
   private timeoutOf(st: StageRuntime): number {

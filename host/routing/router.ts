@@ -18,6 +18,8 @@ import type { Matcher } from './match.js';
 export interface RouteChainResult {
   flows: FlowRecord[];
   items: Uint8Array[];
+  /** The chain ended in a formatter: sinks frame `items`; else they encode `flows` themselves. */
+  formatted: boolean;
   contentType: string;
   dropped: number;
 }
@@ -36,8 +38,6 @@ export interface Route {
   chain?: RouteChain;
   /** The tenant its chain's plugins see (`tenants:` overrides): the route's name with routes, none without. */
   tenant?: string;
-  /** Whether the chain ends in a formatter (sinks frame its items) or not (sinks encode records). */
-  formatted: boolean;
   sinks: Sink[];
 }
 
@@ -130,7 +130,7 @@ export class Router {
   private async runChain(route: Route, recs: FlowRecord[]): Promise<RouteChainResult | undefined> {
     const c = this.counters.get(route.name)!;
     c.matched += recs.length;
-    if (!route.chain) return { flows: recs, items: [], contentType: '', dropped: 0 };
+    if (!route.chain) return { flows: recs, items: [], formatted: false, contentType: '', dropped: 0 };
     try {
       const res = await route.chain.process(recs, route.tenant);
       c.dropped += res.dropped;
@@ -148,7 +148,7 @@ export class Router {
     c.shipped += res.flows.length;
     for (const sink of route.sinks) {
       try {
-        if (route.formatted) await sink.writeItems(res.flows, res.items, res.contentType);
+        if (res.formatted) await sink.writeItems(res.flows, res.items, res.contentType); // per batch: a reload may add or remove the formatter
         else await sink.write(res.flows);
       } catch (err) {
         if (err instanceof SinkFormatError) {

@@ -11,7 +11,7 @@ import type { SinkConfig } from '../config/settings.js';
 import type { Logger } from '../log.js';
 import type { PluginEntry, PluginsConfig } from '../plugins/config.js';
 import type { Sink } from '../sinks/sink.js';
-import { DEFAULT_ROUTE, formatterOf, sinkName, type RoutesConfig } from './config.js';
+import { DEFAULT_ROUTE, sinkName, type RoutesConfig } from './config.js';
 import { Matcher } from './match.js';
 import { isRedactArgs } from '../redact/setup.js';
 import { defaultRedactionOff, withDefaultRedaction } from './redaction.js';
@@ -150,7 +150,7 @@ export async function buildRouting(cfg: RoutingConfig, make: RoutingFactories, l
       chainOf.set(name, chain);
       if (chain) byRoute.push([name, chain]);
       // With routes the route's name is the tenant its plugins see (`tenants:` overrides, even in a shared chain).
-      return { name, match, chain, tenant: cfg.routes ? name : undefined, formatted: formatterOf(entries) !== undefined, sinks: sinkNames.map(sinkByName) };
+      return { name, match, chain, tenant: cfg.routes ? name : undefined, sinks: sinkNames.map(sinkByName) };
     };
 
     // Route names are unique (the validator checks it; SHARED_ROUTE is no valid name).

@@ -42,6 +42,17 @@ describe('working AssemblyScript plugins', () => {
     expect(Object.values(s['redact-args'].failures).every((n) => n === 0)).toBe(true);
   });
 
+  it('a chain without a formatter hands back no items (the sinks encode the records)', async () => {
+    const c = await open([await entry('builtin/redact-args')]);
+    const out = await c.process(flows(3));
+    expect(out).toMatchObject({ formatted: false, items: [], contentType: '' });
+    expect(out.flows[0].process_args[0][2]).toBe('--password=[REDACTED]');
+    await c.close();
+    const f = await (await open([await entry('builtin/calico-json')])).process(flows(2));
+    expect(f).toMatchObject({ formatted: true, contentType: 'application/json' });
+    expect(f.items).toHaveLength(2);
+  });
+
   it('JSON line escapes quotes, control characters and non-ASCII like JSON.stringify', async () => {
     const c = await open([await entry('builtin/calico-json')]);
     const odd = flows(3, (i) => ({ process_name: `/opt/"q"\\x\n\t\u0001é${i}`, process_args: [['ä', '💥', 'a"b']], source_ip: null, source_labels: { app: 'x"y' } }));

@@ -7,7 +7,7 @@ import { resolveBuiltin } from '../../host/plugins/builtin.js';
 import { PluginChain } from '../../host/plugins/chain.js';
 import type { PluginEntry } from '../../host/plugins/config.js';
 import { prepareRedaction } from '../../host/redact/setup.js';
-import { buildRouting, type Routing } from '../../host/routing/setup.js';
+import { buildRouting, type Routing, type RoutingConfig } from '../../host/routing/setup.js';
 import { createSink } from '../../host/sinks/index.js';
 import { testLog } from '../helpers/logger.js';
 import { CACHE_DIR } from '../plugins/helpers.js';
@@ -17,8 +17,8 @@ export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'procflow-routing-'));
 }
 
-/** Validates `raw` like a config file and builds its routing stage as procflow run does; `dataDir` holds spools. */
-export async function startRouting(raw: Record<string, unknown>, dataDir: string): Promise<Routing> {
+/** Validates `raw` like a config file and prepares it as procflow run does (for buildRouting or Routing.reload). */
+export function routingConfig(raw: Record<string, unknown>, dataDir: string): RoutingConfig {
   const config = validateConfig({ dataDir, ...raw });
   const plugins = prepareRedaction({ chain: [], ...config.plugins, cacheDir: CACHE_DIR }, dataDir);
   // As procflow run does: masking policies handed to redact-args as JSON, in every route's chain.
@@ -28,7 +28,12 @@ export async function startRouting(raw: Record<string, unknown>, dataDir: string
     tenants: config.routes.tenants.map((t) => ({ ...t, chain: prep(t.chain) })),
     default: config.routes.default && { ...config.routes.default, chain: prep(config.routes.default.chain) },
   };
-  return buildRouting({ ...config, plugins, routes }, {
+  return { ...config, plugins, routes };
+}
+
+/** Validates `raw` like a config file and builds its routing stage as procflow run does; `dataDir` holds spools. */
+export async function startRouting(raw: Record<string, unknown>, dataDir: string): Promise<Routing> {
+  return buildRouting(routingConfig(raw, dataDir), {
     chain: (cfg) => PluginChain.create(cfg, { log: testLog, resolveBuiltin }),
     sink: (cfg, i) => createSink(cfg, i, { dataDir, log: testLog }),
   }, testLog);

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FlowRecord } from '../../host/flows/record.js';
 import type { Routing } from '../../host/routing/setup.js';
 import { entry, flow } from '../plugins/helpers.js';
-import { lines, startRouting, stopRouting, tempDir } from './helpers.js';
+import { lines, routingConfig, startRouting, stopRouting, tempDir } from './helpers.js';
 
 let routing: Routing | undefined;
 afterEach(async () => {
@@ -185,5 +185,29 @@ describe('formatter items reach the sinks', () => {
     expect(cef[0]).toMatch(/^CEF:0\|/);
     expect(cef[0]).toContain('a-1');
     expect(lines(join(dir, 'json.log')).map((l) => JSON.parse(l).source_namespace)).toEqual(['team-a-batch', 'team-b', 'other', 'other', '-']);
+  });
+});
+
+describe('formatter added or removed by a reload', () => {
+  it('takes effect from the next batch: items framed while a formatter runs, records encoded by the sink otherwise', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'out.log');
+    const raw = (chain: unknown[]) => ({
+      sinks: [{ type: 'file', name: 'out', path: out }],
+      routes: { key: 'source_namespace', tenants: [{ name: 't', match: { globs: ['*'] }, chain, sinks: ['out'] }] },
+    });
+    routing = await startRouting(raw([]), dir);
+    await routing.router.route([flow(1, { id: 'r1' })]);
+    const reload = async (chain: unknown[]) => expect(await routing!.reload(routingConfig(raw(chain), dir))).toEqual({ reloaded: 1, errors: [] });
+    await reload([{ name: 'cef', stage: 'formatter', path: 'builtin:cef' }]);
+    await routing.router.route([flow(2, { id: 'r2' })]);
+    await reload([]);
+    await routing.router.route([flow(3, { id: 'r3' })]);
+    const got = lines(out);
+    expect(got).toHaveLength(3);
+    expect(JSON.parse(got[0]).process_args[0]).toContain('[REDACTED]'); // the file sink's own JSON
+    expect(got[1]).toMatch(/^CEF:0\|/); // the formatter's item
+    expect(got[1]).toContain('[REDACTED]');
+    expect(JSON.parse(got[2]).process_args[0]).toContain('[REDACTED]');
   });
 });

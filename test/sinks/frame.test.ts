@@ -92,11 +92,11 @@ describe('a type the sink cannot carry', () => {
     const recs = [flowRecord(1, 'x', { source_namespace: 'cef' }), flowRecord(2, 'x', { source_namespace: 'json' })];
     // Chains stand in for formatter plugins whose type is only known once they run (an external component).
     const fmt = (ct: string, body: (id: string) => string) => ({
-      process: async (flows: typeof recs) => ({ flows, items: flows.map((f) => item(body(f.id))), contentType: ct, dropped: 0 }),
+      process: async (flows: typeof recs) => ({ flows, items: flows.map((f) => item(body(f.id))), formatted: true, contentType: ct, dropped: 0 }),
     });
     const router = new Router([
-      { name: 'cef', match: { key: 'source_namespace', matcher: new Matcher({ values: ['cef'] }) }, chain: fmt('text/plain', (id) => `CEF:0|x|${id}`), formatted: true, sinks: [esSink, file] },
-      { name: 'json', match: { key: 'source_namespace', matcher: new Matcher({ values: ['json'] }) }, chain: fmt('application/json', (id) => `{"doc":"${id}"}`), formatted: true, sinks: [esSink] },
+      { name: 'cef', match: { key: 'source_namespace', matcher: new Matcher({ values: ['cef'] }) }, chain: fmt('text/plain', (id) => `CEF:0|x|${id}`), sinks: [esSink, file] },
+      { name: 'json', match: { key: 'source_namespace', matcher: new Matcher({ values: ['json'] }) }, chain: fmt('application/json', (id) => `{"doc":"${id}"}`), sinks: [esSink] },
     ], undefined, testLog);
     await router.route(recs);
     expect(readFileSync(join(dir, 'cef.log'), 'utf8')).toBe('CEF:0|x|x-1\n');
