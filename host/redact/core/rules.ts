@@ -185,6 +185,7 @@ function nContains(s: string, a: i32, b: i32, w: string): boolean {
 /** listMatch on the normalised region s[a, b). */
 function nList(s: string, a: i32, b: i32, list: string[], how: i32): boolean {
   const len = b - a;
+  const last = len > 0 ? nc(s.charCodeAt(b - 1)) : -1;
   for (let e: i32 = 0; e < list.length; e++) {
     const w = list[e];
     const n = w.length;
@@ -192,7 +193,7 @@ function nList(s: string, a: i32, b: i32, list: string[], how: i32): boolean {
     if (how == EQ) {
       if (n == len && nAt(s, a, w)) return true;
     } else if (how == ENDS) {
-      if (nAt(s, b - n, w)) return true;
+      if (w.charCodeAt(n - 1) == last && nAt(s, b - n, w)) return true;
     } else if (how == STARTS) {
       if (nAt(s, a, w)) return true;
     } else if (nContains(s, a, b, w)) return true;
@@ -372,6 +373,22 @@ function runOf(s: string, from: i32, kind: i32): i32 {
     i++;
   }
   return i;
+}
+
+/** Whether s[i, i+2) begins a token shape (shapeAt's prefixes: eyJ, AKIA/ASIA/AIza, gh?_/github_pat_/glpat-, xox, sk_/rk_, npm_, hvs., dckr_pat_). */
+function shapeStart(s: string, i: i32): boolean {
+  const c = s.charCodeAt(i);
+  if (c < 65) return false;
+  const d = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+  if (c == 101) return d == 121; // ey
+  if (c == 65) return d == 75 || d == 83 || d == 73; // AK AS AI
+  if (c == 103) return d == 104 || d == 105 || d == 108; // gh gi gl
+  if (c == 120) return d == 111; // xo
+  if (c == 115 || c == 114) return d == 107; // sk rk
+  if (c == 110) return d == 112; // np
+  if (c == 104) return d == 118; // hv
+  if (c == 100) return d == 99; // dc
+  return false;
 }
 
 /** If a token shape starts at `i`, its end (exclusive), with its rule in `shapeRule`; else -1. */
@@ -848,6 +865,7 @@ export class Redactor {
         done[i] = true;
       }
     }
+    if (this.policy.global.patterns.length == 0 && (rule == null || rule.patterns.length == 0)) return out; // no templates
     for (let i: i32 = 0; i < args.length; i++) {
       if (done[i]) continue;
       let m = this.applyPatterns(args[i], this.policy.global.patterns);
@@ -952,6 +970,7 @@ export class Redactor {
     let login = false;
     for (let i: i32 = 0; i < args.length; i++) if (args[i] == "login") login = true;
     const oracle = listMatch(tool, ORACLE_TOOLS, EQ);
+    const mysqlsh = tool == "mysqlsh";
     let oracleSeen = false;
     for (let i: i32 = 0; i < args.length; i++) {
       if (done[i]) continue;
@@ -1030,7 +1049,7 @@ export class Redactor {
           const end = at < 0 ? n : at;
           if (end > slash + 1 && findChar(a, 47, slash + 1) < 0 || (at > slash + 1 && findChar(a, 47, slash + 1) > at)) m = a.substring(0, slash + 1) + this.replace(a.substring(slash + 1, end), RULE_POSITIONAL) + a.substring(end);
         }
-      } else if (tool == "mysqlsh" && n > 0 && a.charCodeAt(0) != 45) {
+      } else if (mysqlsh && n > 0 && a.charCodeAt(0) != 45) {
         m = this.schemelessUserinfo(a); // mysqlsh root:SECRET@host:3306
       }
       if (m == a) m = this.maskText(tool, a, depth);
@@ -1088,14 +1107,19 @@ export class Redactor {
     if (s0.length == 0) return s0;
     let spaced = false;
     let marks = false;
+    let shapes = false;
+    let prevAlnum = false;
     for (let i: i32 = 0; i < s0.length; i++) {
       const c = s0.charCodeAt(i);
+      if (!prevAlnum && shapeStart(s0, i)) shapes = true; // where maskShapes would look
+      prevAlnum = isAlnum(c);
+      if (c > 61) continue; // most characters: none of = : or a space
       if (c == 61 || c == 58) marks = true; // = :
       else if (isSpace(c)) spaced = true;
     }
     // Without a space, `=` or `:` no rule but the token shapes applies: no PEM header
     // (it has a space), no key=value or compound, no header, no URL.
-    if (!spaced && !marks) return this.maskShapes(s0);
+    if (!spaced && !marks) return shapes ? this.maskShapes(s0) : s0;
     const s = spaced ? this.maskPem(s0) : s0; // masking a PEM body keeps the spaces of its header
     const kv = keyPrefixEnd(s);
     if (kv > 0) {
@@ -1246,7 +1270,7 @@ export class Redactor {
     let last: i32 = 0;
     let i: i32 = 0;
     while (i < s.length) {
-      if (i == 0 || !isAlnum(s.charCodeAt(i - 1))) {
+      if (shapeStart(s, i) && (i == 0 || !isAlnum(s.charCodeAt(i - 1)))) {
         const e = shapeAt(s, i, this);
         if (e > i) {
           out += s.substring(last, i) + this.replace(s.substring(i, e), this.shapeRule);

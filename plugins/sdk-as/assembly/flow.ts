@@ -65,27 +65,40 @@ function readArgs(ptr: usize, end: usize): string[][] {
   return out;
 }
 
-/** True when `args` are exactly the MessagePack argument lists at [ptr, end) (compared without encoding). */
-function argsEqualRaw(args: string[][], ptr: usize, end: usize): bool {
+/**
+ * True when `args` are exactly the MessagePack argument lists at [ptr, end)
+ * (compared without encoding). `decoded` (snapshotArgs, or 0): a string that is
+ * the one decoded at its place is equal without comparing.
+ */
+function argsEqualRaw(args: string[][], ptr: usize, end: usize, decoded: usize): bool {
   const r = new Reader(ptr, end - ptr);
   if (r.isNil()) return args.length == 0;
   const b = r.peek();
   if (!((b & 0xf0) == 0x90 || b == 0xdc || b == 0xdd)) return false;
   const n = r.arrayHeader();
   if (n != args.length) return false;
+  // the snapshot has the decoded lists' shape; use it only while the shape matches
+  let t = decoded;
+  if (t != 0 && load<u32>(t) != <u32>n) t = 0;
+  if (t != 0) t += 4;
   for (let i = 0; i < n; i++) {
     const argv = unchecked(args[i]);
     const c = r.peek();
     if (!((c & 0xf0) == 0x90 || c == 0xdc || c == 0xdd)) return false;
     const m = r.arrayHeader();
     if (m != argv.length) return false;
+    if (t != 0 && load<u32>(t) != <u32>m) t = 0;
+    if (t != 0) t += 4;
     for (let j = 0; j < m; j++) {
       const d = r.peek();
       if (!((d & 0xe0) == 0xa0 || d == 0xd9 || d == 0xda || d == 0xdb)) return false;
       const len = r.strHeader();
-      if (!strEqualsBytes(unchecked(argv[j]), r.pos, len)) return false;
+      const s = unchecked(argv[j]);
+      const same = t != 0 && load<u32>(t + (<usize>j << 2)) == <u32>changetype<usize>(s);
+      if (!same && !strEqualsBytes(s, r.pos, len)) return false;
       r.pos += len;
     }
+    if (t != 0) t += <usize>m << 2;
   }
   return true;
 }
@@ -329,7 +342,7 @@ export class Flow {
     const a = this._args;
     if (a === null) return false;
     // valid UTF-8 in (the host writes it): a string decoded from the batch encodes back to the same bytes
-    if (this.iArgs >= 0 && (sameAsDecoded(a!, this._argsRead) || argsEqualRaw(a!, this.valPtr(this.iArgs), this.valEnd(this.iArgs)))) return false;
+    if (this.iArgs >= 0 && (sameAsDecoded(a!, this._argsRead) || argsEqualRaw(a!, this.valPtr(this.iArgs), this.valEnd(this.iArgs), this._argsRead))) return false;
     writeArgs(w, a!);
     return true;
   }

@@ -1,6 +1,23 @@
 // The MessagePack subset procflow batches use (ENCODING.md): maps with string
 // keys, strings, integers, float64, nil, booleans, arrays, bin.
 
+/** The UTF-8 at [p, p + n) as a string: ASCII (most argument text) widened straight into an exact-size string, the rest through String.UTF8. */
+function decodeUtf8(p: usize, n: usize): string {
+  let i: usize = 0;
+  while (i + 8 <= n) {
+    if ((load<u64>(p + i) & 0x8080808080808080) != 0) return String.UTF8.decodeUnsafe(p, n);
+    i += 8;
+  }
+  while (i < n) {
+    if (load<u8>(p + i) >= 0x80) return String.UTF8.decodeUnsafe(p, n);
+    i++;
+  }
+  if (n == 0) return "";
+  const s = __new(n << 1, idof<String>());
+  for (let k: usize = 0; k < n; k++) store<u16>(s + (k << 1), <u16>load<u8>(p + k));
+  return changetype<string>(s);
+}
+
 /** Reads MessagePack from linear memory; malformed input traps (the host only sends valid batches). */
 export class Reader {
   pos: usize;
@@ -70,9 +87,9 @@ export class Reader {
   str(): string {
     const n = this.strHeader();
     this.need(n);
-    const s = String.UTF8.decodeUnsafe(this.pos, n);
+    const p = this.pos;
     this.pos += n;
-    return s;
+    return decodeUtf8(p, n);
   }
   /** A number of any MessagePack numeric type, as f64. */
   number(): f64 {
@@ -186,8 +203,21 @@ export class Writer {
     else { this.byte(0xdb); this.be32(n); }
   }
   str(s: string): void {
-    this.strHeader(<u32>String.UTF8.byteLength(s));
-    this.utf8(s);
+    const n = <usize>s.length;
+    const src = changetype<usize>(s);
+    for (let i: usize = 0; i < n; i++) {
+      if (load<u16>(src + (i << 1)) >= 0x80) {
+        this.strHeader(<u32>String.UTF8.byteLength(s));
+        this.utf8(s);
+        return;
+      }
+    }
+    // ASCII: one byte per unit, no UTF-8 length pass
+    this.strHeader(<u32>n);
+    this.ensure(n);
+    const dst = this.ptr + this.len;
+    for (let i: usize = 0; i < n; i++) store<u8>(dst + i, <u8>load<u16>(src + (i << 1)));
+    this.len += n;
   }
   number(v: f64): void {
     if (v == Math.floor(v) && v >= 0 && v < 4294967296.0) {
