@@ -108,6 +108,35 @@ function isAscii(s: string): boolean {
   return true;
 }
 
+/**
+ * An item of a decoded frame, made without decoding: its data is a view made
+ * on first use (a request body is taken from the frame at once, see
+ * itemsBody in sinks/common/join.ts) and its id is decoded on first use (dead
+ * letters, logs). One object per record instead of an object, a string and a view.
+ */
+export class FrameItem implements SinkItem {
+  private idText: string | undefined;
+  private view: Buffer | undefined;
+
+  constructor(
+    /** The read buffer holding the frame. */
+    readonly buf: Buffer,
+    private readonly idOff: number,
+    private readonly idLen: number,
+    /** Where the item's data is in `buf`, and its length. */
+    readonly dataOff: number,
+    readonly dataLen: number,
+  ) {}
+
+  get id(): string {
+    return (this.idText ??= this.buf.toString('utf8', this.idOff, this.idOff + this.idLen));
+  }
+
+  get data(): Buffer {
+    return (this.view ??= this.buf.subarray(this.dataOff, this.dataOff + this.dataLen));
+  }
+}
+
 /** The items of one decoded frame and where the next frame starts (relative to the buffer). */
 export interface DecodedFrame {
   items: SinkItem[];
@@ -115,7 +144,7 @@ export interface DecodedFrame {
 }
 
 /**
- * Decodes the frame at `off` in `buf`: its items are views into `buf` (no
+ * Decodes the frame at `off` in `buf`: its items (FrameItem) refer to `buf` (no
  * copy; the caller gives each read its own buffer). Returns `undefined` when
  * the buffer ends inside the frame (read more), or `'corrupt'` when it fails
  * its checks. `verify` false skips the crc (frames this process wrote, or
@@ -152,7 +181,7 @@ export function decodeFrame(buf: Buffer, off: number, verify = true): DecodedFra
   for (let i = 0; i < n; i++) {
     const idLen = buf.readUInt16LE(entry);
     const dataLen = buf.readUInt32LE(entry + 2);
-    items[i] = { id: buf.toString('utf8', idOff, idOff + idLen), data: buf.subarray(dataOff, dataOff + dataLen) };
+    items[i] = new FrameItem(buf, idOff, idLen, dataOff, dataLen);
     entry += ENTRY;
     idOff += idLen;
     dataOff += dataLen;

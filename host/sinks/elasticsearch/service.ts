@@ -10,7 +10,7 @@ import type { Pool } from 'undici';
 import { ERRORS, ProcflowError } from '../../errors.js';
 import type { FlowRecord } from '../../flows/record.js';
 import { isJsonContentType } from '../common/items.js';
-import { joinBytes } from '../common/join.js';
+import { itemsBody } from '../common/join.js';
 import { keepAlivePool } from '../common/pool.js';
 import { DELIVERED, SinkFormatError, SinkSendError, type DeliveryReport, type RejectedItem, type SinkItem, type SinkService } from '../sink.js';
 import type { ElasticsearchSinkConfig } from './config.js';
@@ -72,7 +72,7 @@ export class ElasticsearchService implements SinkService {
     let status: number;
     let text: string;
     try {
-      const res = await this.pool.request({ path: this.path, method: 'POST', headers: this.headers, body: joinBytes(items.map((i) => i.data)) });
+      const res = await this.pool.request({ path: this.path, method: 'POST', headers: this.headers, body: itemsBody(items) });
       status = res.statusCode;
       text = await res.body.text();
     } catch (err) {

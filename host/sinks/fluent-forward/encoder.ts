@@ -11,7 +11,8 @@ import type { FlowRecord } from '../../flows/record.js';
 import { Arena } from '../common/arena.js';
 import { flowLogEntry, writeFlowLogEntry } from '../common/flow-log-msgpack.js';
 import { itemMap } from '../common/items.js';
-import { joinBytes } from '../common/join.js';
+import { itemsBody } from '../common/join.js';
+import type { SinkItem } from '../sink.js';
 
 /** Plain msgpack (maps, str, bin): no msgpackr record extension, which fluentd would not understand. */
 export const packr = new Packr({ useRecords: false, variableMapSize: true, encodeUndefinedAsNil: true });
@@ -34,14 +35,14 @@ export function encodeItemEntry(record: FlowRecord, item: Uint8Array, contentTyp
 }
 
 /**
- * A PackedForward (or CompressedPackedForward) message carrying `entries` with ack id `chunk`,
+ * A PackedForward (or CompressedPackedForward) message carrying the entries `items` with ack id `chunk`,
  * as the parts to write back to back: the array and tag header, the entries (not copied when
  * they are contiguous), the option map.
  */
-export function packedForward(tag: string, entries: readonly Buffer[], chunk: string, compress: boolean): Buffer[] {
-  const joined = joinBytes(entries);
+export function packedForward(tag: string, items: readonly SinkItem[], chunk: string, compress: boolean): Buffer[] {
+  const joined = itemsBody(items);
   const raw = compress ? gzipSync(joined) : joined;
-  const option: Record<string, unknown> = { size: entries.length, chunk };
+  const option: Record<string, unknown> = { size: items.length, chunk };
   if (compress) option.compressed = 'gzip';
   const tagBytes = packr.pack(tag);
   const head = Buffer.allocUnsafe(1 + tagBytes.length + 5);

@@ -53,7 +53,7 @@ export class FluentForwardService implements SinkService {
   async send(items: readonly SinkItem[]): Promise<DeliveryReport> {
     const conn = await this.connection();
     const chunk = randomBytes(16).toString('base64');
-    const msg = packedForward(this.config.tag, items.map((i) => i.data), chunk, this.config.compress === 'gzip');
+    const msg = packedForward(this.config.tag, items, chunk, this.config.compress === 'gzip');
     await this.exchange(conn, msg, (m) => typeof m === 'object' && m !== null && (m as { ack?: unknown }).ack === chunk, this.config.ackTimeout, `no ack for chunk ${chunk} within ${this.config.ackTimeout} ms`);
     return DELIVERED;
   }
