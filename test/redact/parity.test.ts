@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { FlowRecord } from '../../host/flows/record.js';
 import { PluginChain } from '../../host/plugins/chain.js';
-import { redactFlows, redactionCounts, redactorFromConfig } from '../../host/redact/redactor.js';
+import { REDACTED as R, redactFlows, redactionCounts, redactorFromConfig } from '../../host/redact/redactor.js';
 import { CACHE_DIR, entry, flow } from '../plugins/helpers.js';
 import { exeOf, expand, readCorpus } from './corpus.js';
 
@@ -70,6 +70,25 @@ describe('redact-args plugin ≡ host redactor', () => {
     const { got, want } = await runBoth({ mode: 'hash', hmacKey: key }, flows);
     expect(got.map((f) => f.process_args)).toEqual(want.map((f) => f.process_args));
     expect(got[0].process_args[0][0]).toMatch(/^--password=\[HMAC:[0-9a-f]{16}\]$/);
+  });
+
+  it('the in-place fast paths: non-ASCII names, settings, words without = : or space, shell quoting, long and non-ASCII text', async () => {
+    const long = `--comment=${'lorem ipsum dolor sit amet '.repeat(40)}`;
+    const lists: [string, string[], string[]][] = [
+      // a non-ASCII name is normalised by normName (ß → SS), not compared in place
+      ['/usr/bin/app', ['--paßword', 'hunter2', '--db-pässword', 'x1'], ['--paßword', R, '--db-pässword', 'x1']],
+      ['/usr/bin/app', ['--password=NO', '--password=Nö', '--colour=Yes', '--password='], ['--password=NO', `--password=${R}`, '--colour=Yes', '--password=']],
+      ['/usr/bin/curl', ['https://h/p?pässwörd=abc&access_token=xyz&x=1'], [`https://h/p?pässwörd=abc&access_token=${R}&x=1`]],
+      // token shapes only at a word start
+      ['/usr/bin/app', ['fooAKIAABCDEFGHIJKLMNOP', '(AKIAABCDEFGHIJKLMNOP)', 'plain-words_only.txt'], ['fooAKIAABCDEFGHIJKLMNOP', `(${R})`, 'plain-words_only.txt']],
+      ['/bin/sh', ['-c', `mysql -p'S3cr\\"et' db; echo "done\\$HOME" && curl -H "Authorization: Bearer t0k" https://u:p@h/x`], ['-c', `mysql -p'${R}' db; echo "done\\$HOME" && curl -H "Authorization: Bearer ${R}" https://u:${R}@h/x`]],
+      // ASCII over 8 bytes, non-ASCII after the eighth byte (the SDK's ASCII fast paths and their fallback)
+      ['/usr/bin/app', ['--x=abcdefgh€ijklmnop', '--password=abcdefghijklmnopqr€st', long, 'ünïcödé'], ['--x=abcdefgh€ijklmnop', `--password=${R}`, long, 'ünïcödé']],
+    ];
+    const flows = lists.map(([exe, args], i) => flow(i, { process_name: exe, process_args: [args] }));
+    const { got, want } = await runBoth({}, flows);
+    expect(got.map((f) => f.process_args)).toEqual(want.map((f) => f.process_args));
+    expect(got.map((f) => f.process_args[0])).toEqual(lists.map(([, , out]) => out));
   });
 
   it('a policy: identical results in both', async () => {
