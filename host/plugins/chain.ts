@@ -67,6 +67,12 @@ export interface ChainResult {
   formatted: boolean;
   /** MIME type of the items ('' without a formatter). */
   contentType: string;
+  /**
+   * Only when the items are not all of `contentType` (the formatter failed on
+   * some part of the batch, whose items are the built-in JSON): consecutive
+   * runs of items as [content type, count].
+   */
+  runs?: [string, number][];
   /** Flows dropped by a redactor's `drop` policy in this batch. */
   dropped: number;
 }
@@ -294,13 +300,20 @@ export class PluginChain {
     try {
       const formatted = gen.stages.some((st) => st.entry.stage === 'formatter');
       const result: ChainResult = { flows: [], items: [], formatted, contentType: formatted ? 'application/json' : '', dropped: 0 };
+      const runs: [string, number][] = [];
       for (const part of splitBatch(flows, this.cfg.batchSize ?? PLUGIN_DEFAULTS.batchSize, this.cfg.batchBytes ?? PLUGIN_DEFAULTS.batchBytes)) {
         const out = await this.runBatch(gen, part, tenant);
         for (const f of out.flows) result.flows.push(f);
         for (const it of out.items) result.items.push(it);
-        if (out.flows.length > 0) result.contentType = out.contentType;
+        if (out.items.length > 0) {
+          const last = runs[runs.length - 1];
+          if (last && last[0] === out.contentType) last[1] += out.items.length;
+          else runs.push([out.contentType, out.items.length]);
+          result.contentType = runs[0][0];
+        }
         result.dropped += out.dropped;
       }
+      if (runs.length > 1) result.runs = runs;
       return result;
     } finally {
       gen.inflight--;

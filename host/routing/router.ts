@@ -21,6 +21,8 @@ export interface RouteChainResult {
   /** The chain ended in a formatter: sinks frame `items`; else they encode `flows` themselves. */
   formatted: boolean;
   contentType: string;
+  /** Consecutive runs of items as [content type, count] when they are not all of `contentType`. */
+  runs?: [string, number][];
   dropped: number;
 }
 
@@ -146,18 +148,32 @@ export class Router {
   private async write(route: Route, res: RouteChainResult): Promise<void> {
     const c = this.counters.get(route.name)!;
     c.shipped += res.flows.length;
+    // Per batch (a reload may add or remove the formatter). Items of mixed types (part of the batch
+    // fell back to the built-in JSON) go in runs, each with its own content type.
+    const runs: [FlowRecord[], Uint8Array[] | undefined, string][] = [];
+    if (!res.formatted) runs.push([res.flows, undefined, '']);
+    else if (!res.runs) runs.push([res.flows, res.items, res.contentType]);
+    else {
+      let at = 0;
+      for (const [type, n] of res.runs) {
+        runs.push([res.flows.slice(at, at + n), res.items.slice(at, at + n), type]);
+        at += n;
+      }
+    }
     for (const sink of route.sinks) {
-      try {
-        if (res.formatted) await sink.writeItems(res.flows, res.items, res.contentType); // per batch: a reload may add or remove the formatter
-        else await sink.write(res.flows);
-      } catch (err) {
-        if (err instanceof SinkFormatError) {
-          c.formatRefused += res.flows.length;
-          const e = new ProcflowError(ERRORS.SINK_FORMAT, { sink: sink.name, contentType: err.contentType, route: route.name, reason: err.message, count: res.flows.length });
-          this.log.error({ route: route.name, sink: sink.name, code: e.code, records: res.flows.length }, e.message);
-        } else {
-          c.sinkErrors++;
-          this.log.error({ route: route.name, sink: sink.name, records: res.flows.length, err: (err as Error).message }, 'sink write failed');
+      for (const [flows, items, contentType] of runs) {
+        try {
+          if (items) await sink.writeItems(flows, items, contentType);
+          else await sink.write(flows);
+        } catch (err) {
+          if (err instanceof SinkFormatError) {
+            c.formatRefused += flows.length;
+            const e = new ProcflowError(ERRORS.SINK_FORMAT, { sink: sink.name, contentType: err.contentType, route: route.name, reason: err.message, count: flows.length });
+            this.log.error({ route: route.name, sink: sink.name, code: e.code, records: flows.length }, e.message);
+          } else {
+            c.sinkErrors++;
+            this.log.error({ route: route.name, sink: sink.name, records: flows.length, err: (err as Error).message }, 'sink write failed');
+          }
         }
       }
     }

@@ -53,6 +53,15 @@ describe('working AssemblyScript plugins', () => {
     expect(f.items).toHaveLength(2);
   });
 
+  it('a formatter failing on one part of a batch: runs of items say which content type each part has', async () => {
+    chain = await PluginChain.create({ cacheDir: CACHE_DIR, chain: [await entry('fixtures/memory-hog', { memoryMiB: 16 })], batchSize: 2 }, { log: testLog });
+    const out = await chain.process(flows(5, (i) => ({ host: i === 2 ? 'hog' : 'node-1' })));
+    expect(out.contentType).toBe('text/plain');
+    expect(out.runs).toEqual([['text/plain', 2], ['application/json', 2], ['text/plain', 1]]);
+    expect(text(out.items[0])).toBe('flow-0');
+    expect(JSON.parse(text(out.items[2])).host).toBe('hog');
+  });
+
   it('JSON line escapes quotes, control characters and non-ASCII like JSON.stringify', async () => {
     const c = await open([await entry('builtin/calico-json')]);
     const odd = flows(3, (i) => ({ process_name: `/opt/"q"\\x\n\t\u0001é${i}`, process_args: [['ä', '💥', 'a"b']], source_ip: null, source_labels: { app: 'x"y' } }));

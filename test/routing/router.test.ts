@@ -211,3 +211,24 @@ describe('formatter added or removed by a reload', () => {
     expect(JSON.parse(got[2]).process_args[0]).toContain('[REDACTED]');
   });
 });
+
+describe('a formatter failing on part of a batch', () => {
+  it('the part it formatted keeps its content type, the fallback part is framed as JSON', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'out.log');
+    const hog = await entry('fixtures/memory-hog', { memoryMiB: 16 });
+    routing = await startRouting({
+      plugins: { defaultRedaction: false, batchSize: 2 },
+      // An Elasticsearch sink takes JSON items only (nothing listens there: accepted items wait in its spool).
+      sinks: [{ type: 'file', name: 'out', path: out }, { type: 'elasticsearch', name: 'es', url: 'http://127.0.0.1:9', spool: { fsync: false } }],
+      routes: { key: 'source_namespace', tenants: [{ name: 't', match: { globs: ['*'] }, chain: [hog], sinks: ['out', 'es'] }] },
+    }, dir);
+    // Batch parts of 2: the first is formatted (text/plain: the id), the second hits the memory cap.
+    await routing.router.route([flow(1, { id: 'p1' }), flow(2, { id: 'p2' }), flow(3, { id: 'p3', host: 'hog' }), flow(4, { id: 'p4' })]);
+    const got = lines(out);
+    expect(got.slice(0, 2)).toEqual(['p1', 'p2']);
+    expect(got.slice(2).map((l) => (JSON.parse(l) as { host: string }).host)).toEqual(['hog', 'node-1']);
+    // Elasticsearch refused the two text/plain items and took the two JSON ones (labelled by the last part, all four went in before).
+    expect(routing.router.stats().routes.t).toMatchObject({ shipped: 4, formatRefused: 2, sinkErrors: 0 });
+  });
+});
