@@ -162,7 +162,8 @@ type Built = { wasm: string; sha256: string };
 /** C and D: the TypeScript plugin's throughput, and instantiation times. */
 async function tsSections(red: Built, tsRed: Built, batches: FlowRecord[][]): Promise<void> {
   if (ONLY.has('c')) {
-    const tsChain = await PluginChain.create({ workers: 1, batchSize: BATCH, chain: [{ name: 'ts-redactor', stage: 'redactor', path: tsRed.wasm, sha256: tsRed.sha256, timeoutMs: 30_000 }] }, { log });
+    // memoryMiB 256: StarlingMonkey's heap peaks near 110 MiB on 1000-flow corpus batches (at the default 64 it traps every ~25-35 batches).
+    const tsChain = await PluginChain.create({ workers: 1, batchSize: BATCH, chain: [{ name: 'ts-redactor', stage: 'redactor', path: tsRed.wasm, sha256: tsRed.sha256, timeoutMs: 30_000, memoryMiB: 256 }] }, { log });
     const few = batches.slice(0, Math.max(5, Math.floor(BATCHES / 10)));
     await tsChain.process(few[0]);
     const C: Run[] = [];

@@ -130,6 +130,16 @@ function changes(before: FlowRecord, after: FlowRecord): Record<string, [unknown
   return out;
 }
 
+/**
+ * The `plugins.chain` entry `plugin build` prints. TypeScript plugins get
+ * `memoryMiB: 256`: StarlingMonkey's heap peaks near 110 MiB on 1000-flow
+ * batches, and at the default 64 it traps every few dozen batches (docs/plugins.md).
+ */
+export function yamlEntry(m: { name: string; world: string; lang: string }, b: { wasm: string; sha256: string }): string {
+  const mem = m.lang === 'ts' ? '\n    memoryMiB: 256' : '';
+  return `  - name: ${m.name}\n    stage: ${m.world}\n    path: ${b.wasm}\n    sha256: ${b.sha256}${mem}`;
+}
+
 /** Runs `procflow plugin …`; resolves with the exit code. */
 export async function runPlugin(argv: string[], log: Logger): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -156,7 +166,7 @@ export async function runPlugin(argv: string[], log: Logger): Promise<number> {
       const m = readManifest(dir);
       const b = await buildPlugin(dir, { copyTo: join(dir, 'build', `${m.name}.wasm`) });
       out(`${b.wasm}  sha256 ${b.sha256}  ${b.cached ? '(cached)' : `(${Math.round(b.ms)} ms)`}`);
-      out(`YAML:\n  - name: ${m.name}\n    stage: ${m.world}\n    path: ${b.wasm}\n    sha256: ${b.sha256}`);
+      out(`YAML:\n${yamlEntry(m, b)}`);
       return 0;
     }
     case 'test': {
