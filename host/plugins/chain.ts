@@ -301,8 +301,19 @@ export class PluginChain {
       const formatted = gen.stages.some((st) => st.entry.stage === 'formatter');
       const result: ChainResult = { flows: [], items: [], formatted, contentType: formatted ? 'application/json' : '', dropped: 0 };
       const runs: [string, number][] = [];
-      for (const part of splitBatch(flows, this.cfg.batchSize ?? PLUGIN_DEFAULTS.batchSize, this.cfg.batchBytes ?? PLUGIN_DEFAULTS.batchBytes)) {
-        const out = await this.runBatch(gen, part, tenant);
+      const parts = splitBatch(flows, this.cfg.batchSize ?? PLUGIN_DEFAULTS.batchSize, this.cfg.batchBytes ?? PLUGIN_DEFAULTS.batchBytes);
+      // Parts in flight at once: one per worker plus one, so the host encodes the next part and
+      // applies the last one's results while the workers run (bounded: a huge batch is not encoded at once).
+      const outs: ChainResult[] = new Array(parts.length);
+      let next = 0;
+      const lane = async () => {
+        while (next < parts.length) {
+          const i = next++;
+          outs[i] = await this.runBatch(gen, parts[i], tenant);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(parts.length, (this.cfg.workers ?? PLUGIN_DEFAULTS.workers) + 1) }, lane));
+      for (const out of outs) {
         for (const f of out.flows) result.flows.push(f);
         for (const it of out.items) result.items.push(it);
         if (out.items.length > 0) {

@@ -58,6 +58,8 @@ describe('stages in one worker call', () => {
     expect(a.contentType).toBe(b.contentType);
     expect(counts(c.fused)).toEqual(counts(c.single));
     expect(c.fused.poolStats().runs).toBe(c.fused.stats()['redact-args'].calls); // one run per part (batchBytes cuts 600 corpus flows)
+    expect(c.fused.stats()['redact-args'].calls).toBeGreaterThan(1); // several parts, two in flight at once: order kept
+    expect(a.flows.map((f) => f.id)).toEqual(input.map((f) => f.id));
     expect(c.single.poolStats().runs).toBe(0);
     // Secrets were masked in what the formatter saw, not only in the host's records.
     expect(text(a).filter((t) => t.includes('[REDACTED]')).length).toBeGreaterThan(100);
