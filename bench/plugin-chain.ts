@@ -167,8 +167,17 @@ async function tsSections(red: Built, tsRed: Built, batches: FlowRecord[][]): Pr
     const few = batches.slice(0, Math.max(5, Math.floor(BATCHES / 10)));
     await tsChain.process(few[0]);
     const C: Run[] = [];
+    const fs = await import('node:fs');
+    // CPU ns per thread (/proc schedstat): this thread, the plugin worker (the busiest other one), the rest (V8's GC and compiler threads).
+    const threads = () => new Map(fs.readdirSync('/proc/self/task').map((t) => [t, Number(fs.readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ')[0])]));
+    const t0 = threads();
     for (let r = 0; r < ROUNDS; r++) C.push(await measure((x) => tsChain.process(x), few));
-    summary(`C  TypeScript redactor (componentize-js, ${Math.round(tsRed.sha256 ? (await import('node:fs')).statSync(tsRed.wasm).size / 1e6 : 0)} MB)`, C);
+    const used = [...threads()].map(([t, ns]) => [t, ns - (t0.get(t) ?? 0)] as const);
+    summary(`C  TypeScript redactor (componentize-js, ${Math.round(tsRed.sha256 ? fs.statSync(tsRed.wasm).size / 1e6 : 0)} MB)`, C);
+    const perFlow = (ns: number) => (ns / 1000 / (ROUNDS * few.length * BATCH)).toFixed(1);
+    const main = used.find(([t]) => t === String(process.pid))?.[1] ?? 0;
+    const others = used.filter(([t]) => t !== String(process.pid)).map(([, ns]) => ns).sort((a, b) => b - a);
+    console.log(`   CPU µs per flow by thread: main ${perFlow(main)}, plugin worker ${perFlow(others[0] ?? 0)}, other threads ${perFlow(others.slice(1).reduce((a, b) => a + b, 0))}`);
     console.log(`   plugin failures during C: ${JSON.stringify(tsChain.stats()['ts-redactor'].failures)}`);
     await tsChain.close();
   }
