@@ -5,41 +5,52 @@ import { Flow } from "./flow";
 
 const HEX = "0123456789abcdef";
 
-/** Writes UTF-8 bytes escaped for the inside of a JSON string (quotes, backslashes, control characters). */
+/**
+ * Writes UTF-8 bytes escaped for the inside of a JSON string (quotes,
+ * backslashes, control characters), copying while it scans: eight bytes at a
+ * time while none needs escaping, stored as one word.
+ */
 function escapeBody(w: Writer, ptr: usize, n: usize): void {
   w.ensure(n);
-  let start = ptr;
-  const end = ptr + n;
+  let d = w.ptr + w.len;
   let p = ptr;
+  const end = ptr + n;
   while (p < end) {
-    // Eight bytes at a time while none needs escaping (no control char, '"' or '\\').
     if (p + 8 <= end) {
       const v = load<u64>(p);
       const q = v ^ 0x2222222222222222;
       const b = v ^ 0x5c5c5c5c5c5c5c5c;
       const flags = ((v - 0x2020202020202020) & ~v) | ((q - 0x0101010101010101) & ~q) | ((b - 0x0101010101010101) & ~b);
-      if ((flags & 0x8080808080808080) == 0) { p += 8; continue; }
+      if ((flags & 0x8080808080808080) == 0) {
+        store<u64>(d, v);
+        p += 8;
+        d += 8;
+        continue;
+      }
     }
     const c = load<u8>(p++);
-    if (c >= 0x20 && c != 0x22 && c != 0x5c) continue;
-    p--;
-    w.copy(start, p - start);
-    start = p + 1;
-    w.byte(0x5c);
-    if (c == 0x22 || c == 0x5c) w.byte(c);
-    else if (c == 0x0a) w.byte(0x6e);
-    else if (c == 0x0d) w.byte(0x72);
-    else if (c == 0x09) w.byte(0x74);
-    else if (c == 0x08) w.byte(0x62);
-    else if (c == 0x0c) w.byte(0x66);
-    else {
-      w.byte(0x75); w.byte(0x30); w.byte(0x30);
-      w.byte(<u8>HEX.charCodeAt(c >> 4));
-      w.byte(<u8>HEX.charCodeAt(c & 15));
+    if (c >= 0x20 && c != 0x22 && c != 0x5c) {
+      store<u8>(d++, c);
+      continue;
     }
-    p++;
+    // An escape takes up to 6 bytes for 1: make room for it and the rest.
+    w.len = d - w.ptr;
+    w.ensure(6 + (end - p));
+    d = w.ptr + w.len;
+    store<u8>(d++, 0x5c);
+    if (c == 0x22 || c == 0x5c) store<u8>(d++, c);
+    else if (c == 0x0a) store<u8>(d++, 0x6e);
+    else if (c == 0x0d) store<u8>(d++, 0x72);
+    else if (c == 0x09) store<u8>(d++, 0x74);
+    else if (c == 0x08) store<u8>(d++, 0x62);
+    else if (c == 0x0c) store<u8>(d++, 0x66);
+    else {
+      store<u8>(d++, 0x75); store<u8>(d++, 0x30); store<u8>(d++, 0x30);
+      store<u8>(d++, <u8>HEX.charCodeAt(c >> 4));
+      store<u8>(d++, <u8>HEX.charCodeAt(c & 15));
+    }
   }
-  w.copy(start, end - start);
+  w.len = d - w.ptr;
 }
 
 /** Writes UTF-8 bytes as a JSON string (quoted, escaped). */
