@@ -19,6 +19,7 @@ import { buildPlugin } from '../host/plugins/build.js';
 import { PluginChain } from '../host/plugins/chain.js';
 import { BatchEncoder, builtinJsonItem, decodeBatch } from '../host/plugins/codec.js';
 import { directStage, type DirectStage } from '../host/plugins/direct-call.js';
+import { installPromisingFallback } from '../host/plugins/jspi-fallback.js';
 import { loadPlugin } from '../host/plugins/loader.js';
 import { applyRedaction, splitItems } from '../host/plugins/policy.js';
 import { MsgpackWriter } from '../host/plugins/msgpack-writer.js';
@@ -192,6 +193,52 @@ async function tsSections(red: Built, tsRed: Built, batches: FlowRecord[][]): Pr
     }
     await pool.close();
     console.log(`D  instantiation, ${name}: first ${ms[0].toFixed(1)} ms, next ${ms.slice(1).map((x) => x.toFixed(1)).join(' / ')} ms (median ${median(ms.slice(1)).toFixed(1)})`);
+  }
+  await instantiationParts(tsRed);
+}
+
+/**
+ * D, the parts of one TypeScript instantiation after the first, in this
+ * thread (wall ms, and this thread's CPU ms from /proc, which load does not
+ * inflate much): the glue with its core instances, the big core instance
+ * alone, the first call (`batchEncoding`). Alternately without and with the
+ * JSPI fallback the plugin workers install (host/plugins/jspi-fallback.ts).
+ */
+async function instantiationParts(built: Built): Promise<void> {
+  const { readFileSync } = await import('node:fs');
+  const cpuMs = () => Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
+  const loaded = await loadPlugin({ name: 'parts', stage: 'redactor', path: built.wasm, sha256: built.sha256 });
+  const { instantiate } = (await import(loaded.glue)) as { instantiate: Function };
+  const host = { log() {}, config: () => [], getProcess: () => undefined, processChain: () => [], flowProcess: () => undefined };
+  const imports: Record<string, unknown> = {};
+  for (const n of loaded.imports) imports[n] = imports[n.replace(/@.*$/, '')] = host;
+  const wasm = WebAssembly as { promising?: unknown };
+  const had = wasm.promising;
+  const rows: Record<'without' | 'with', number[][]> = { without: [], with: [] };
+  for (let i = 0; i < 13; i++) {
+    for (const v of ['without', 'with'] as const) {
+      if (v === 'with') installPromisingFallback(wasm);
+      else delete wasm.promising;
+      let core = 0;
+      const c0 = cpuMs();
+      const t0 = performance.now();
+      const ex = (await instantiate((n: string) => loaded.modules[n], imports, async (m: WebAssembly.Module, im?: WebAssembly.Imports) => {
+        const a = performance.now();
+        const inst = await WebAssembly.instantiate(m, im ?? {});
+        core = Math.max(core, performance.now() - a);
+        return inst;
+      })) as { batchEncoding(): string };
+      const t1 = performance.now();
+      ex.batchEncoding();
+      const t2 = performance.now();
+      if (i > 0) rows[v].push([t2 - t0, t1 - t0, core, t2 - t1, cpuMs() - c0]);
+    }
+  }
+  if (had === undefined) delete wasm.promising;
+  else wasm.promising = had;
+  for (const v of ['without', 'with'] as const) {
+    const m = (j: number) => median(rows[v].map((r) => r[j])).toFixed(1);
+    console.log(`   TS parts ${v.padEnd(7)} JSPI fallback: total ${m(0)} ms (thread CPU ${m(4)}) = glue + cores ${m(1)} [big core ${m(2)}] + first call ${m(3)} (median of ${rows[v].length}, in this thread)`);
   }
 }
 
