@@ -53,6 +53,17 @@ function escapeBody(w: Writer, ptr: usize, n: usize): void {
   w.len = d - w.ptr;
 }
 
+/** Writes `,"key":` (no comma for the first field) for key bytes at `ptr`. */
+function jsonKey(w: Writer, ptr: usize, n: usize, first: bool): void {
+  w.ensure(n + 4);
+  if (!first) store<u8>(w.ptr + w.len++, 0x2c);
+  store<u8>(w.ptr + w.len++, 0x22);
+  escapeBody(w, ptr, n);
+  w.ensure(2);
+  store<u16>(w.ptr + w.len, 0x3a22); // '"' ':'
+  w.len += 2;
+}
+
 /** Writes UTF-8 bytes as a JSON string (quoted, escaped). */
 export function jsonStringBytes(w: Writer, ptr: usize, n: usize): void {
   w.byte(0x22);
@@ -179,10 +190,8 @@ export function writeFlowLogJson(flow: Flow, w: Writer): void {
   const r = new Reader(0, 0);
   for (let j = 0; j < n; j++) {
     if (j == flow.iId || j == flow.iArgs) continue; // process_args is written last
-    if (!first) w.byte(0x2c);
+    jsonKey(w, flow.keyPtr(j), flow.keyLen(j), first);
     first = false;
-    jsonStringBytes(w, flow.keyPtr(j), flow.keyLen(j));
-    w.byte(0x3a);
     const rep = ex !== null ? flow.replacement(j) : null;
     let s: string | null = null;
     if (rep === null) {
@@ -191,7 +200,14 @@ export function writeFlowLogJson(flow: Flow, w: Writer): void {
     }
     if (s !== null) { jsonString(w, s!); continue; }
     if (rep !== null) { r.pos = rep.ptr; r.end = rep.ptr + rep.len; }
-    else { r.pos = flow.valPtr(j); r.end = flow.valEnd(j); }
+    else {
+      const v = flow.valPtr(j);
+      const b = load<u8>(v);
+      // The common values inline: short strings and small integers.
+      if ((b & 0xe0) == 0xa0) { jsonStringBytes(w, v + 1, <usize>(b & 0x1f)); continue; }
+      if (b < 0x80) { writeU64(w, b); continue; }
+      r.pos = v; r.end = flow.valEnd(j);
+    }
     transcode(r, w);
   }
   if (ex !== null) {
