@@ -9,7 +9,11 @@
  * Prints wall-clock records/s and records per CPU-second of this process
  * (the "one core" figure). Goal ≥ 100k records/s each.
  *
- * Usage: npm run bench:sinks -- [--records 200000] [--batch 1000] [--request N] [--runs 3] [--fsync] [--only spool|es|fluent]
+ * Each case first makes --warmup runs (default 1) that are not counted but printed: the first
+ * run of a process also pays the JIT compiling the encoders (~0.3 s of CPU for the first ~10k
+ * records), a one-time cost, not a per-record one.
+ *
+ * Usage: npm run bench:sinks -- [--records 200000] [--batch 1000] [--request N] [--runs 3] [--warmup 1] [--fsync] [--only spool|es|fluent]
  * (--batch: records per pipeline write; --request: the sinks' batchMaxRecords, default the sink default)
  */
 import { spawn } from 'node:child_process';
@@ -29,6 +33,7 @@ const opts = parseArgs(process.argv.slice(2));
 const RECORDS = numOpt(opts, 'records', 200_000);
 const BATCH = numOpt(opts, 'batch', 1000);
 const RUNS = numOpt(opts, 'runs', 3);
+const WARMUP = numOpt(opts, 'warmup', 1);
 const FSYNC = opts.get('fsync') === 'true';
 /** Records per request (the sinks' batchMaxRecords); the sink default when not given. */
 const REQUEST = opts.has('request') ? { batchMaxRecords: numOpt(opts, 'request', 1000) } : {};
@@ -47,8 +52,16 @@ function record(i: number): FlowRecord {
   };
 }
 
-/** Runs `fn`, returns wall and CPU (this process) seconds. */
+/** A full GC, when node runs with --expose-gc (npm run bench:sinks does). */
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/**
+ * Runs `fn`, returns wall and CPU (this process) seconds. The heap is collected first (not
+ * counted): a run does not pay for the garbage its set-up or an earlier case left (the spool
+ * case's items, ~180 MB per run) — only for its own.
+ */
 async function measure(fn: () => Promise<void>): Promise<{ wall: number; cpu: number }> {
+  gc?.();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   await fn();
@@ -110,9 +123,11 @@ const cases: [string, () => Promise<{ wall: number; cpu: number }>][] = [
 ];
 const only = opts.get('only'); // spool | es | fluent
 const selected = cases.filter((_, i) => only === undefined || only === ['spool', 'es', 'fluent'][i]);
-console.log(`${int(RECORDS)} records per run, pipeline batches of ${BATCH}, requests of at most ${REQUEST.batchMaxRecords ?? 'the sink default (batchMaxRecords)'} records, ${RUNS} runs, spool fsync ${FSYNC ? 'on (per pipeline batch)' : 'off (spool.fsync: false; --fsync for the default)'}; node ${process.version}`);
-console.log('case                                     records/s (wall, median)   records per CPU-second (median)');
+console.log(`${int(RECORDS)} records per run, pipeline batches of ${BATCH}, requests of at most ${REQUEST.batchMaxRecords ?? 'the sink default (batchMaxRecords)'} records, ${WARMUP} warm-up + ${RUNS} runs${gc ? '' : ' (no --expose-gc: runs may pay for earlier garbage)'}, spool fsync ${FSYNC ? 'on (per pipeline batch)' : 'off (spool.fsync: false; --fsync for the default)'}; node ${process.version}`);
+console.log('case                                     records/s (wall, median)   records per CPU-second (median; runs min–max; warm-up runs)');
 for (const [name, run] of selected) {
+  const warm: number[] = [];
+  for (let i = 0; i < WARMUP; i++) warm.push(RECORDS / (await run()).cpu);
   const walls: number[] = [];
   const cpus: number[] = [];
   for (let i = 0; i < RUNS; i++) {
@@ -120,5 +135,6 @@ for (const [name, run] of selected) {
     walls.push(RECORDS / m.wall);
     cpus.push(RECORDS / m.cpu);
   }
-  console.log(`${name.padEnd(40)} ${int(median(walls)).padStart(12)}               ${int(median(cpus)).padStart(12)}`);
+  const range = `${int(Math.min(...cpus))}–${int(Math.max(...cpus))}`;
+  console.log(`${name.padEnd(40)} ${int(median(walls)).padStart(12)}               ${int(median(cpus)).padStart(12)}   (${range}; warm-up ${warm.map(int).join(', ') || 'none'})`);
 }
