@@ -1109,9 +1109,10 @@ export class Redactor {
     let marks = false;
     let shapes = false;
     let prevAlnum = false;
-    for (let i: i32 = 0; i < s0.length; i++) {
+    const n = s0.length;
+    for (let i: i32 = 0; i < n; i++) {
       const c = s0.charCodeAt(i);
-      if (!prevAlnum && shapeStart(s0, i)) shapes = true; // where maskShapes would look
+      if (!prevAlnum && !shapes && shapeStart(s0, i)) shapes = true; // where maskShapes would look
       prevAlnum = isAlnum(c);
       if (c > 61) continue; // most characters: none of = : or a space
       if (c == 61 || c == 58) marks = true; // = :

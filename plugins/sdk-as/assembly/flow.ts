@@ -334,6 +334,12 @@ export class Flow {
     return !strEqualsBytes(s!, r.pos, n);
   }
 
+  /** True when the argument lists were not read, or hold exactly the strings decoded from the batch. */
+  argsUntouched(): bool {
+    const a = this._args;
+    return a === null || sameAsDecoded(a!, this._argsRead);
+  }
+
   /**
    * Writes the argument lists to `w` when they differ from the input and
    * returns true; leaves `w` as it was and returns false when they are equal.
@@ -432,10 +438,12 @@ export function encodeProcessFields(flows: Flow[], w: Writer): void {
     else w.copy(flow.valPtr(flow.iId), flow.valEnd(flow.iId) - flow.valPtr(flow.iId));
     if (flow.nameChanged()) { w.str("process_name"); w.str(flow.processName); count++; }
     if (flow.pidChanged()) { w.str("process_id"); w.str(flow.processId); count++; }
-    const keyAt = w.len;
-    w.str("process_args");
-    if (flow.writeArgsIfChanged(w)) count++;
-    else w.len = keyAt;
+    if (!flow.argsUntouched()) {
+      const keyAt = w.len;
+      w.str("process_args");
+      if (flow.writeArgsIfChanged(w)) count++;
+      else w.len = keyAt;
+    }
     store<u8>(w.ptr + header, 0x80 | count);
   }
 }
