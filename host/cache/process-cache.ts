@@ -108,18 +108,20 @@ export class ProcessCache {
 
   /**
    * The incarnation of `pid` that started at `startNs` (ns since boot), or,
-   * without a start time, the newest one. Counts a hit or a miss.
+   * without a start time, the newest one; with `atNs`, the image it ran at
+   * that time (a process that opened a connection and then exec'd another
+   * program is reported as the program that opened it). Counts a hit or a miss.
    */
-  lookup(pid: number, startNs?: number): ProcessInfo | undefined {
+  lookup(pid: number, startNs?: number, atNs?: number): ProcessInfo | undefined {
     const list = this.byPid.get(pid);
-    let found: ProcessInfo | undefined;
+    let found: ProcessEntry | undefined;
     if (list) {
       found = startNs === undefined ? list[list.length - 1] : list.find((p) => p.startTicks === startTicksOf(startNs));
       if (!found) this.counters.pidReuseMisses++;
     }
     if (found) this.counters.hits++;
     else this.counters.misses++;
-    return found;
+    return found && atNs !== undefined ? found.at(atNs) : found;
   }
 
   /** Whether the incarnation of `pid` that started at `startNs` is known (no hit or miss counted). */
@@ -197,6 +199,9 @@ function rank(p: ProcessInfo): number {
   return p.exitedAtMs === undefined ? 1 : 0;
 }
 
+/** Earlier images kept per incarnation (a process rarely execs more than once or twice). */
+const MAX_EARLIER_IMAGES = 4;
+
 /** A cache entry; argv is read from the exec record on demand (it is split lazily). */
 class ProcessEntry implements ProcessInfo {
   ppid = 0;
@@ -209,6 +214,8 @@ class ProcessEntry implements ProcessInfo {
   exitedAtMs?: number;
   private image!: ExecRecord;
   private argsCache: readonly string[] | undefined;
+  /** Images this incarnation ran before it exec'd again, oldest first, each with the exec's time (ns since boot) that ended it. */
+  private earlier?: { info: ProcessInfo; untilNs: number }[];
 
   constructor(rec: ExecRecord, readonly startTicks: number, public source: 'exec' | 'snapshot') {
     this.setImage(rec, source);
@@ -226,7 +233,22 @@ class ProcessEntry implements ProcessInfo {
     return (this.argsCache ??= this.image.argv.slice(1));
   }
 
+  /** The image this incarnation ran at `atNs` (ns since boot): an earlier one when it exec'd since. */
+  at(atNs: number): ProcessInfo {
+    if (this.earlier) for (const e of this.earlier) if (atNs < e.untilNs) return e.info;
+    return this;
+  }
+
   setImage(rec: ExecRecord, source: 'exec' | 'snapshot'): void {
+    // A re-exec (not a fresher snapshot): keep what ran before for connections opened before it.
+    if (this.image !== undefined && source === 'exec' && rec.bootNs > 0) {
+      const info: ProcessInfo = {
+        pid: this.pid, startTicks: this.startTicks, ppid: this.ppid, uid: this.uid, comm: this.comm, path: this.path,
+        argv: this.argv, args: this.args, truncated: this.truncated, source: this.source, cgroupId: this.cgroupId, cgroupPath: this.cgroupPath,
+      };
+      (this.earlier ??= []).push({ info, untilNs: rec.bootNs });
+      if (this.earlier.length > MAX_EARLIER_IMAGES) this.earlier.shift();
+    }
     this.image = rec;
     this.argsCache = undefined;
     this.source = source;

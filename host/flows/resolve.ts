@@ -27,7 +27,7 @@ export function processResolver(cache: ProcessCache, collectProcessPath: Collect
       stats.unattributed++;
       return { name: owner.comm || '-', pid: undefined, args: [] };
     }
-    const p = cache.lookup(owner.pid, owner.startNs || undefined);
+    const p = cache.lookup(owner.pid, owner.startNs || undefined, owner.atNs || undefined);
     if (!p) {
       stats.commOnly++;
       return { name: owner.comm || '-', pid: owner.pid, args: [] };

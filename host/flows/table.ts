@@ -12,6 +12,8 @@ export interface ConnOwner {
   /** ns since boot (0 when unknown). */
   startNs: number;
   comm: string;
+  /** When this owner was seen with the connection (ns since boot, the record's time): picks the image it ran then, should it exec later. */
+  atNs: number;
 }
 
 /** One connection's share of an interval. */
@@ -99,7 +101,7 @@ export class FlowTable {
       if (!c) return;
     }
     if (r.pid !== 0 && r.pid !== c.owner.pid && (r.kind === 'connect' || r.kind === 'accept' || r.kind === 'sock_owner' || c.owner.pid === 0)) {
-      c.owner = { pid: r.pid, startNs: r.startNs, comm: r.comm };
+      c.owner = { pid: r.pid, startNs: r.startNs, comm: r.comm, atNs: r.bootNs };
     }
     if (r.kind === 'accept') c.passive = true;
     if (r.kind !== 'sock_owner' || r.bytesIn + r.bytesOut > 0) raise(c.now, r.bytesOut, r.bytesIn, r.segsOut, r.segsIn);
@@ -116,7 +118,7 @@ export class FlowTable {
       if (!c) return;
       c.passive = r.kind === 'udp_recv'; // who spoke first initiated
     }
-    if (r.pid !== 0 && (r.pid !== c.owner.pid || r.startNs !== c.owner.startNs)) c.owner = { pid: r.pid, startNs: r.startNs, comm: r.comm };
+    if (r.pid !== 0 && (r.pid !== c.owner.pid || r.startNs !== c.owner.startNs)) c.owner = { pid: r.pid, startNs: r.startNs, comm: r.comm, atNs: r.bootNs };
     // The map keeps send and receive apart: each record carries one direction's cumulative counters.
     if (r.kind === 'udp_send') raise(c.now, r.bytesOut, 0, r.segsOut, 0);
     else raise(c.now, 0, r.bytesIn, 0, r.segsIn);
@@ -131,7 +133,7 @@ export class FlowTable {
     const c: Conn = {
       key, proto: r.proto, passive: r.passive || (preexisting && this.listening.has(r.lport)),
       laddr: r.laddr, lport: r.lport, raddr: r.raddr, rport: r.rport,
-      owner: { pid: r.pid, startNs: r.startNs, comm: r.comm },
+      owner: { pid: r.pid, startNs: r.startNs, comm: r.comm, atNs: r.bootNs },
       now: { ...ZERO }, base: preexisting ? counters(r) : { ...ZERO }, started: !preexisting, closed: false, lastActivityMs: nowMs,
     };
     map.set(key, c);

@@ -168,6 +168,28 @@ describe('flow logs end to end', () => {
     }
   }, 90_000);
 
+  kernelIt('attributes a connection to the program that opened it when the process execs another program afterwards', async () => {
+    const srv = servers.find((x) => x.host === '127.0.0.1') ?? (await startServer('127.0.0.1'));
+    const records: FlowRecord[] = [];
+    const agent = await Agent.start(config(), testLog, (recs) => records.push(...recs));
+    try {
+      const nonce = randomBytes(6).toString('hex');
+      const clientPath = join(dir, `execer-${nonce}`);
+      copyFileSync('/bin/bash', clientPath);
+      // The bash copy opens and uses the connection, then the same process (same pid) becomes sleep, fd 3 still open.
+      const script = `${clientScript('tcp', '127.0.0.1', srv.tcp).replace(/; exec 3>&-$/, '')}; exec /bin/sleep 0.2`;
+      const r = spawnSync(clientPath, ['-c', script, nonce], { encoding: 'utf8', timeout: 15_000 });
+      expect(r.status, r.stderr).toBe(0);
+      const pid = Number(r.stdout.trim().split('\n')[0]);
+      expect(pid).toBe(r.pid);
+      const rec = () => records.find((x) => x.reporter === 'src' && x.dest_port === srv.tcp && x.process_id === String(pid));
+      expect(await waitFor(() => rec() !== undefined, 20_000, 50), JSON.stringify(records.map((x) => [x.process_id, x.process_name]))).toBe(true);
+      expect(rec()).toMatchObject({ process_name: clientPath, process_args: [['-c', script, nonce]], bytes_out: REQ, bytes_in: REPLY });
+    } finally {
+      await agent.stop();
+    }
+  }, 90_000);
+
   kernelIt('runs the plugin chain: a built-in redactor masks secrets in process_args before the sinks', async () => {
     const srv = servers.find((x) => x.host === '127.0.0.1') ?? (await startServer('127.0.0.1'));
     const records: FlowRecord[] = [];

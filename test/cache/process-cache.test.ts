@@ -33,6 +33,25 @@ describe('ProcessCache', () => {
     expect(c.lookup(101, 1_100e7)).toBeUndefined();
   });
 
+  it('attributes by the time a connection was seen: a process that exec\'d since is reported as the program it ran then', () => {
+    const c = new ProcessCache({ maxEntries: 100, retentionMs: 60_000 });
+    const start = 1_000e7;
+    c.onSnapshot(exec(50, start, '/bin/sh', ['sh', '/opt/start.sh'], { kind: 'task', bootNs: start + 100 })); // known from the startup snapshot
+    c.onExec(exec(50, start, '/usr/bin/python3', ['python3', 'app.py', '--port', '80'], { bootNs: start + 5e9 })); // exec #1
+    c.onExec(exec(50, start, '/usr/local/bin/app', ['app', '--serve'], { bootNs: start + 9e9 })); // exec #2
+    expect(c.lookup(50, start, start + 1e9)).toMatchObject({ path: '/bin/sh', args: ['/opt/start.sh'], comm: 'sh' });
+    expect(c.lookup(50, start, start + 5e9 - 1)?.path).toBe('/bin/sh');
+    expect(c.lookup(50, start, start + 5e9)).toMatchObject({ path: '/usr/bin/python3', args: ['app.py', '--port', '80'] });
+    expect(c.lookup(50, start, start + 10e9)).toMatchObject({ path: '/usr/local/bin/app', args: ['--serve'] });
+    expect(c.lookup(50, start)?.path).toBe('/usr/local/bin/app'); // no time: the current image
+    expect(c.lookup(50)?.path).toBe('/usr/local/bin/app');
+    // A fresher snapshot of the same image adds no history; an exec after it does.
+    const d = new ProcessCache({ maxEntries: 100, retentionMs: 60_000 });
+    d.onSnapshot(exec(60, start, '/bin/a', ['a'], { kind: 'task', bootNs: start + 1 }));
+    d.onSnapshot(exec(60, start, '/bin/a', ['a', 'x'], { kind: 'task', bootNs: start + 2e9 }));
+    expect(d.lookup(60, start, start + 10)?.args).toEqual(['x']);
+  });
+
   it('keeps exited processes for the retention window, then forgets them', () => {
     const c = new ProcessCache({ maxEntries: 100, retentionMs: 10_000 });
     c.onExec(exec(7, 1e9, '/bin/true', ['true']));
