@@ -120,19 +120,19 @@ function keyEquals(b: Uint8Array, start: number, len: number, key: Buffer): bool
   return true;
 }
 
-/** One replacement the redactor returned: the value's byte range in its output (-1: absent). */
+/** What one output entry holds: where its id's bytes and each replaced value start in the output (-1: absent). */
 interface Change {
   id: number; idLen: number;
-  name: number; nameEnd: number;
-  pid: number; pidEnd: number;
-  args: number; argsEnd: number;
+  name: number;
+  pid: number;
+  args: number;
 }
 
 /** Reads one output entry; undefined when it breaks the contract. */
 function readChange(c: Cursor): Change | undefined {
   const m = c.map();
   if (m < 0) return undefined;
-  const ch: Change = { id: -1, idLen: 0, name: -1, nameEnd: -1, pid: -1, pidEnd: -1, args: -1, argsEnd: -1 };
+  const ch: Change = { id: -1, idLen: 0, name: -1, pid: -1, args: -1 };
   const b = c.b;
   for (let k = 0; k < m; k++) {
     const klen = c.str();
@@ -150,7 +150,8 @@ function readChange(c: Cursor): Change | undefined {
       const n = c.str();
       if (n < 0 || !utf8At(b, c.pos, n)) return undefined;
       c.pos += n;
-      if (klen === K_NAME.length) { ch.name = v; ch.nameEnd = c.pos; } else { ch.pid = v; ch.pidEnd = c.pos; }
+      if (klen === K_NAME.length) ch.name = v;
+      else ch.pid = v;
     } else if (keyEquals(b, kstart, klen, K_ARGS)) {
       const lists = c.array();
       if (lists < 0) return undefined;
@@ -164,7 +165,6 @@ function readChange(c: Cursor): Change | undefined {
         }
       }
       ch.args = v;
-      ch.argsEnd = c.pos;
     } else return undefined; // a redactor may change process fields only
   }
   return ch.id < 0 ? undefined : ch;
