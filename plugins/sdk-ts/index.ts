@@ -52,6 +52,18 @@ export interface Flow {
   num_process_names: number;
   num_process_ids: number;
   num_process_args: number;
+  /** TCP statistics; absent when the agent does not collect them. */
+  tcp_mean_send_congestion_window?: number;
+  tcp_min_send_congestion_window?: number;
+  tcp_mean_smooth_rtt?: number;
+  tcp_max_smooth_rtt?: number;
+  tcp_mean_min_rtt?: number;
+  tcp_max_min_rtt?: number;
+  tcp_mean_mss?: number;
+  tcp_min_mss?: number;
+  tcp_total_retransmissions?: number;
+  tcp_lost_packets?: number;
+  tcp_unrecovered_to?: number;
   [field: string]: unknown;
 }
 
