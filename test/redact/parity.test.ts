@@ -61,6 +61,29 @@ describe('redact-args plugin ≡ host redactor', () => {
     if (config.hmacKey) expect(lines.some((l) => l.includes(config.hmacKey))).toBe(false); // the key is never logged
   });
 
+  it.each([
+    ['mask', {}],
+    ['hash', { mode: 'hash', hmacKey: randomBytes(32).toString('hex') }],
+    ['drop-args', { mode: 'drop-args' }],
+  ])('%s: flows of one process repeating their lists (redacted once per batch by the plugin) — same lists, same counts', async (_name, config: Record<string, string>) => {
+    const lines = readCorpus('secrets').slice(0, 40).map((c) => expand(c).argv);
+    const flows: FlowRecord[] = [];
+    for (let rep = 0; rep < 4; rep++) {
+      lines.forEach((argv, k) => flows.push(flow(rep * 100 + k, { process_name: exeOf(argv), process_args: [argv.slice(1)] })));
+    }
+    // The same lists under another executable are another key (`-p` means a password only for some tools).
+    flows.push(flow(900, { process_name: '/usr/bin/mysql', process_args: [['-u', 'root', '-pS3cretpass']] }));
+    flows.push(flow(901, { process_name: '/usr/bin/redis-cli', process_args: [['-u', 'root', '-pS3cretpass']] }));
+    flows.push(flow(902, { process_name: '/usr/bin/mysql', process_args: [['-u', 'root', '-pS3cretpass']] }));
+    const { got, want, ts } = await runBoth(config, flows);
+    expect(got.map((f) => f.process_args)).toEqual(want.map((f) => f.process_args));
+    const byId = (i: number) => JSON.stringify(got.find((f) => f.id === `flow-${i}`)!.process_args);
+    expect(byId(900)).not.toContain('S3cretpass');
+    expect(byId(902)).not.toContain('S3cretpass');
+    expect(byId(901)).toContain('-pS3cretpass'); // redis-cli's -p is its port: not masked, although the bytes of the lists are equal
+    await vi.waitFor(() => expect(chain!.stats()['redact-args'].redactions).toEqual(redactionCounts(ts)), { timeout: 5000 });
+  });
+
   it('hash mode: the plugin\'s HMAC-SHA256 matches node:crypto at every padding boundary and with non-ASCII text', async () => {
     const secrets: string[] = [];
     for (let n = 1; n <= 140; n++) secrets.push('s'.repeat(n)); // 55/56/63/64/119/120-byte messages cross SHA-256 block edges

@@ -8,7 +8,7 @@
 // After each batch it logs `redact-summary {"rule":count,…}` at debug level:
 // counts only, never values; the host adds them to its counters.
 import { Flow, log, Level, config, fail } from "procflow-plugin-sdk";
-import { Redactor, Policy, Hasher, MODE_MASK, MODE_HASH, MODE_DROP_ARGS, SUMMARY_PREFIX } from "./core/rules";
+import { Redactor, Policy, Hasher, MODE_MASK, MODE_HASH, MODE_DROP_ARGS, SUMMARY_PREFIX, RULE_COUNT } from "./core/rules";
 import { hmacSha256, hex, unhex } from "./sha256";
 
 class HmacHasher extends Hasher {
@@ -20,6 +20,23 @@ class HmacHasher extends Hasher {
   hex16(secret: string): string {
     return hex(hmacSha256(this.key, Uint8Array.wrap(String.UTF8.encode(secret))), 8);
   }
+}
+
+/** FNV-1a over the bytes of the flow's process name and argument lists as they lie in the batch; 0 when it has neither. */
+function rawHash(f: Flow): u32 {
+  if (f.iName < 0 || f.iArgs < 0) return 0;
+  let h: u32 = 2166136261;
+  for (let p = f.valPtr(f.iName), e = f.valEnd(f.iName); p < e; p++) h = (h ^ <u32>load<u8>(p)) * 16777619;
+  for (let p = f.valPtr(f.iArgs), e = f.valEnd(f.iArgs); p < e; p++) h = (h ^ <u32>load<u8>(p)) * 16777619;
+  return h == 0 ? 1 : h;
+}
+
+/** The two flows' process names and argument lists are the same bytes in the batch. */
+function sameRaw(a: Flow, b: Flow): bool {
+  const an = a.valEnd(a.iName) - a.valPtr(a.iName);
+  const aa = a.valEnd(a.iArgs) - a.valPtr(a.iArgs);
+  if (an != b.valEnd(b.iName) - b.valPtr(b.iName) || aa != b.valEnd(b.iArgs) - b.valPtr(b.iArgs)) return false;
+  return memory.compare(a.valPtr(a.iName), b.valPtr(b.iName), an) == 0 && memory.compare(a.valPtr(a.iArgs), b.valPtr(b.iArgs), aa) == 0;
 }
 
 function setting(cfg: Map<string, string>, key: string, dflt: string): string {
@@ -42,10 +59,38 @@ export function redact(flows: Flow[]): void {
   const policy = Policy.parse(setting(cfg, "policy", ""));
   if (!policy.ok) { fail("config policy: not valid JSON"); return; }
   const r = new Redactor(mode, setting(cfg, "replacement", "[REDACTED]"), new HmacHasher(key), policy);
+  // Flows of one process repeat its argument lists: each distinct (executable, lists) is redacted
+  // once per batch and its result and counts reused (the rules depend on nothing else).
+  const seen = new Map<u32, i32>();
+  const results = new Array<string[][] | null>(flows.length);
+  const deltas = new Array<i32[] | null>(flows.length);
+  const before = new Array<i32>(RULE_COUNT);
   for (let i = 0; i < flows.length; i++) {
     const f = unchecked(flows[i]);
+    const h = rawHash(f);
+    if (h != 0 && seen.has(h)) {
+      const k = seen.get(h);
+      const first = unchecked(flows[k]);
+      if (sameRaw(f, first)) {
+        f.processArgs = unchecked(results[k])!;
+        const d = unchecked(deltas[k]);
+        if (d !== null) for (let c = 0; c < RULE_COUNT; c++) unchecked(r.counts[c] = unchecked(r.counts[c]) + unchecked(d[c]));
+        continue;
+      }
+    }
+    for (let c = 0; c < RULE_COUNT; c++) unchecked(before[c] = unchecked(r.counts[c]));
     const lists = f.processArgs;
     for (let j = 0; j < lists.length; j++) unchecked(lists[j] = r.redactList(f.processName, unchecked(lists[j])));
+    if (h == 0 || seen.has(h)) continue; // no raw bytes, or a hash collision: not remembered
+    let d: i32[] | null = null;
+    for (let c = 0; c < RULE_COUNT; c++) {
+      if (unchecked(r.counts[c]) == unchecked(before[c])) continue;
+      if (d === null) d = new Array<i32>(RULE_COUNT).fill(0);
+      unchecked(d![c] = unchecked(r.counts[c]) - unchecked(before[c]));
+    }
+    seen.set(h, i);
+    unchecked(results[i] = lists);
+    unchecked(deltas[i] = d);
   }
   const summary = r.takeSummary();
   if (summary.length > 0) log(Level.Debug, SUMMARY_PREFIX + summary);
