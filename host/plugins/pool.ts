@@ -181,7 +181,9 @@ export class PluginPool {
         const message = r.type === 'instantiated' && !r.ok ? r.message : r.type === 'failed' ? r.message : 'instantiation failed';
         const idx = slot.queue.indexOf(job);
         if (idx >= 0) slot.queue.splice(idx, 1);
-        job.resolve({ type: 'failed', kind: 'error', message: `re-instantiation failed: ${message}` });
+        // A run goes back to the host unstarted: stage by stage, each failure lands on its own plugin.
+        if (job.msg.type === 'run') job.resolve({ type: 'result', id: job.id, ok: true, stopped: true, index: 0 });
+        else job.resolve({ type: 'failed', kind: 'error', message: `re-instantiation failed: ${message}` });
       };
       slot.queue.unshift(inst);
       return this.pump(slot);

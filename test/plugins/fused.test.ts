@@ -8,7 +8,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FlowRecord } from '../../host/flows/record.js';
 import { PluginChain, type ChainResult } from '../../host/plugins/chain.js';
+import { BatchEncoder } from '../../host/plugins/codec.js';
 import type { PluginEntry } from '../../host/plugins/config.js';
+import { loadPlugin } from '../../host/plugins/loader.js';
+import { PluginPool } from '../../host/plugins/pool.js';
 import { exeOf, expand, readCorpus } from '../redact/corpus.js';
 import { testLog } from '../helpers/logger.js';
 import { CACHE_DIR, entry, flow, flows } from './helpers.js';
@@ -112,5 +115,24 @@ describe('stages in one worker call', () => {
     expect(a.flows[0].process_args[1][0]).toBe('postgres://app:[REDACTED]@db/x');
     expect(c.fused.stats()['memory-hog'].failures.memory).toBe(1);
     expect(counts(c.fused)).toEqual(counts(c.single));
+  });
+});
+
+describe('PluginPool.run', () => {
+  it('a step whose instance cannot be (re-)created sends the run back unstarted: the host goes stage by stage, each failure on its own plugin', async () => {
+    const red = await entry('builtin/redact-args');
+    const loaded = await loadPlugin(red, { cacheDir: CACHE_DIR });
+    const pool = new PluginPool({ size: 1 });
+    try {
+      await pool.define({ key: 'red', name: 'red', glue: loaded.glue, modules: loaded.modules, config: [], grants: [], imports: loaded.imports, memoryCapBytes: loaded.memoryCapBytes });
+      const input = new BatchEncoder().encode(flows(2), 'msgpack');
+      const res = await pool.run([{ key: 'red', fn: 'redact', timeoutMs: 5000 }, { key: 'never-defined', fn: 'format', timeoutMs: 5000 }], input);
+      expect(res).toEqual({ done: [] });
+      // The pool still serves the defined instance.
+      const one = await pool.call('red', 'redact', new BatchEncoder().encode(flows(2), 'msgpack'), 5000);
+      expect(one.ok).toBe(true);
+    } finally {
+      await pool.close();
+    }
   });
 });
