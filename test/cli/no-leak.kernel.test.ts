@@ -11,7 +11,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -125,6 +125,7 @@ async function freePort(): Promise<number> {
 describe('procflow run: no secret leaves the process arguments', () => {
   kernelIt('masks every planted secret in flows.log; no 8-character piece of one is in outputs, rotated files, spool, dead letters or the agent logs', async () => {
     const dir = mkdtempSync('/tmp/procflow-noleak-');
+    let passed = false;
     const [data, out, logs, bin] = ['data', 'out', 'logs', 'bin'].map((d) => join(dir, d));
     for (const d of [out, logs, bin]) mkdirSync(d, { mode: 0o700 });
     const port = await freePort();
@@ -226,10 +227,12 @@ sinks:
       const atEnd = scan([data, out, logs], all);
       const sent = received.flatMap((body) => leaks(body, all).map((l) => `sent to the destination → ${l}`));
       expect([...whileDown, ...atEnd, ...sent]).toEqual([]);
+      passed = true;
     } finally {
       agent?.kill('SIGKILL');
       echo.kill();
       destination?.close();
+      if (passed) rmSync(dir, { recursive: true, force: true }); // kept after a failure, to look at
     }
   }, 240_000);
 });
