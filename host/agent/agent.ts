@@ -187,11 +187,11 @@ export class Agent {
     // Fresh counters first: live TCP connections and UDP peers report their bytes in this interval.
     this.capture.poll((rec) => this.route(rec));
     this.runIterator('iter_tcp');
-    // Again: a connection the iterator found may belong to a process that exec'd (and connected)
-    // after the poll above; its exec record is in the ring now, and without it the flow would be
-    // reported by task name only (seen in test/cli/no-leak.kernel.test.ts, ~1 run in 5).
-    this.capture.poll((rec) => this.route(rec));
     for (const u of this.capture.udpFlows()) this.table.apply(u as SockRecord, endMs);
+    // Again: a connection the iterator or the UDP map showed may belong to a process that exec'd
+    // (and connected) after the poll above; its exec record is in the ring now, and without it the
+    // flow would be reported by task name only (seen in test/cli/no-leak.kernel.test.ts, ~1 run in 3–5).
+    this.capture.poll((rec) => this.route(rec));
     const conns = this.table.flush(this.intervalStartMs).filter((c) => {
       const skip = !this.config.includeLoopback && (isLoopback(c.localAddr) || isLoopback(c.remoteAddr));
       if (skip) this.stats.loopbackSkipped++;
