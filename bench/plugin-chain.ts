@@ -26,7 +26,7 @@ import { MsgpackWriter } from '../host/plugins/msgpack-writer.js';
 import { PluginPool } from '../host/plugins/pool.js';
 import { spliceRedaction } from '../host/plugins/splice.js';
 import { createRedactor, redactFlows } from '../host/redact/redactor.js';
-import { exeOf, expand, readCorpus } from '../test/redact/corpus.js';
+import { benchBatches, corpusCommandLines } from './lib/flows.js';
 import { int, median, parseArgs } from './lib/stats.js';
 
 const opts = parseArgs(process.argv.slice(2));
@@ -57,43 +57,10 @@ const FIXED_ARGS = [
   ['/opt/app/bin/agent', '--config', '/etc/app/config.yaml', '--token', 'ghp_abcdefghijklmnopqrstuvwxyz0123456789', '--verbose'],
   ['/usr/bin/docker', 'run', '--rm', 'nginx:1.27'],
 ];
-function commandLines(n: number): string[][] {
-  if (FLOWS === 'fixed') return Array.from({ length: n }, (_, i) => FIXED_ARGS[Math.floor(i / REPEAT) % FIXED_ARGS.length]);
-  const secrets = readCorpus('secrets');
-  const ordinary = readCorpus('ordinary');
-  const out: string[][] = [];
-  let argv: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const k = Math.floor(i / REPEAT);
-    if (i % REPEAT === 0) {
-      const line = k % 2 === 0 ? secrets[(k >> 1) % secrets.length] : ordinary[(k >> 1) % ordinary.length];
-      const words = expand(line).argv;
-      argv = [exeOf(words), ...words.slice(1)];
-    }
-    out.push(argv);
-  }
-  return out;
-}
 function makeBatches(): FlowRecord[][] {
-  const lines = commandLines(BATCHES * BATCH);
-  const out: FlowRecord[][] = [];
-  for (let b = 0; b < BATCHES; b++) {
-    const batch: FlowRecord[] = [];
-    for (let i = 0; i < BATCH; i++) {
-      const argv = lines[b * BATCH + i];
-      batch.push({
-        id: `r1-${b}-${i}`, start_time: 1700000000, end_time: 1700000300, host: 'node-1', action: 'allow', reporter: 'src', proto: 'tcp',
-        source_ip: '10.0.0.5', source_port: 30000 + i, source_name: '-', source_name_aggr: 'pvt', source_namespace: '-', source_type: 'net', source_labels: '-',
-        dest_ip: `10.0.${b % 250}.${i % 250}`, dest_port: [5432, 443, 3306, 8443, 80][i % 5], dest_name: '-', dest_name_aggr: 'pvt', dest_namespace: '-', dest_type: 'net', dest_labels: '-',
-        dest_service_name: '-', dest_service_namespace: '-', dest_service_port: '-', policies: '-',
-        bytes_in: 1000 + i, bytes_out: 2000 + b, packets_in: 10, packets_out: 12, num_flows: 1, num_flows_started: 1, num_flows_completed: 1,
-        process_name: argv[0], process_id: String(2000 + i), process_args: [argv.slice(1)],
-        num_process_names: 1, num_process_ids: 1, num_process_args: 1,
-      });
-    }
-    out.push(batch);
-  }
-  return out;
+  const n = BATCHES * BATCH;
+  const lines = FLOWS === 'fixed' ? Array.from({ length: n }, (_, i) => FIXED_ARGS[Math.floor(i / REPEAT) % FIXED_ARGS.length]) : corpusCommandLines(n, REPEAT);
+  return benchBatches(lines, BATCH);
 }
 
 interface Run { flowsPerSec: number; cpuUsPerFlow: number }

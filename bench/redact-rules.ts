@@ -21,44 +21,13 @@ import { buildPlugin } from '../host/plugins/build.js';
 import { BatchEncoder } from '../host/plugins/codec.js';
 import { loadPlugin } from '../host/plugins/loader.js';
 import { createRedactor, redactFlows } from '../host/redact/redactor.js';
-import { exeOf, expand, readCorpus } from '../test/redact/corpus.js';
+import { benchBatches, corpusCommandLines } from './lib/flows.js';
 import { median, parseArgs } from './lib/stats.js';
 
 const opts = parseArgs(process.argv.slice(2));
 const BATCHES = Number(opts.get('batches') ?? 50);
 const BATCH = Number(opts.get('batch') ?? 1000);
 const ROUNDS = Number(opts.get('rounds') ?? 5);
-
-/** Secret and ordinary corpus lines alternately, fresh secrets per flow (plugin-chain's `--flows corpus`). */
-function corpusArgvs(n: number): string[][] {
-  const secrets = readCorpus('secrets');
-  const ordinary = readCorpus('ordinary');
-  const out: string[][] = [];
-  for (let k = 0; k < n; k++) {
-    const line = k % 2 === 0 ? secrets[(k >> 1) % secrets.length] : ordinary[(k >> 1) % ordinary.length];
-    const words = expand(line).argv;
-    out.push([exeOf(words), ...words.slice(1)]);
-  }
-  return out;
-}
-
-function flowOf(b: number, i: number, argv: string[]): FlowRecord {
-  return {
-    id: `r1-${b}-${i}`, start_time: 1700000000, end_time: 1700000300, host: 'node-1', action: 'allow', reporter: 'src', proto: 'tcp',
-    source_ip: '10.0.0.5', source_port: 30000 + i, source_name: '-', source_name_aggr: 'pvt', source_namespace: '-', source_type: 'net', source_labels: '-',
-    dest_ip: `10.0.${b % 250}.${i % 250}`, dest_port: [5432, 443, 3306, 8443, 80][i % 5], dest_name: '-', dest_name_aggr: 'pvt', dest_namespace: '-', dest_type: 'net', dest_labels: '-',
-    dest_service_name: '-', dest_service_namespace: '-', dest_service_port: '-', policies: '-',
-    bytes_in: 1000 + i, bytes_out: 2000 + b, packets_in: 10, packets_out: 12, num_flows: 1, num_flows_started: 1, num_flows_completed: 1,
-    process_name: argv[0], process_id: String(2000 + i), process_args: [argv.slice(1)],
-    num_process_names: 1, num_process_ids: 1, num_process_args: 1,
-  };
-}
-
-function batchesOf(argvs: string[][], size: number): FlowRecord[][] {
-  const out: FlowRecord[][] = [];
-  for (let b = 0; b * size < argvs.length; b++) out.push(argvs.slice(b * size, (b + 1) * size).map((a, i) => flowOf(b, i, a)));
-  return out;
-}
 
 function argBytes(batch: FlowRecord[]): number {
   let n = 0;
@@ -109,11 +78,11 @@ function call(c: Core, input: Uint8Array): number {
 async function main(): Promise<void> {
   const built = opts.has('wasm') ? { wasm: opts.get('wasm')!, sha256: createHash('sha256').update(readFileSync(opts.get('wasm')!)).digest('hex') } : await buildPlugin(join(PROJECT_ROOT, 'plugins', 'builtin', 'redact-args'));
   const core = await instantiate(built.wasm, built.sha256);
-  const batches = batchesOf(corpusArgvs(BATCHES * BATCH), BATCH);
+  const batches = benchBatches(corpusCommandLines(BATCHES * BATCH), BATCH);
   const enc = new BatchEncoder();
   const inputs = batches.map((b) => enc.encode(b, 'msgpack').slice());
   const padding = `--comment=${'lorem ipsum dolor sit amet '.repeat(152)}`;
-  const longFlows = batchesOf(Array.from({ length: 100 }, (_, i) => ['/usr/bin/app', `--password=Secr3t${i}x`, padding, `https://deploy:tok${i}en@git.example.com/r.git`]), 100)[0];
+  const longFlows = benchBatches(Array.from({ length: 100 }, (_, i) => ['/usr/bin/app', `--password=Secr3t${i}x`, padding, `https://deploy:tok${i}en@git.example.com/r.git`]), 100)[0];
   const longInput = enc.encode(longFlows, 'msgpack').slice();
   const flows = BATCHES * BATCH;
   const args = batches.reduce((n, b) => n + argBytes(b), 0);
