@@ -27,6 +27,7 @@ import { PluginPool } from '../host/plugins/pool.js';
 import { spliceRedaction } from '../host/plugins/splice.js';
 import { createRedactor, redactFlows } from '../host/redact/redactor.js';
 import { benchBatches, corpusCommandLines } from './lib/flows.js';
+import { coreInstances } from './lib/in-process.js';
 import { int, median, parseArgs } from './lib/stats.js';
 
 const opts = parseArgs(process.argv.slice(2));
@@ -213,18 +214,7 @@ async function instantiationParts(built: Built): Promise<void> {
 
 /** A stage function of a component instantiated in this thread (stub host imports), called as the worker calls it. */
 async function inProcess(built: { wasm: string; sha256: string }, stage: 'redactor' | 'formatter'): Promise<DirectStage> {
-  const loaded = await loadPlugin({ name: 'e', stage, path: built.wasm, sha256: built.sha256 });
-  const { instantiate } = (await import(loaded.glue)) as { instantiate: Function };
-  const host = { log() {}, config: () => [], getProcess: () => undefined, processChain: () => [], flowProcess: () => undefined };
-  const imports: Record<string, unknown> = {};
-  for (const n of loaded.imports) imports[n] = imports[n.replace(/@.*$/, '')] = host;
-  const cores: WebAssembly.Instance[] = [];
-  await instantiate((n: string) => loaded.modules[n], imports, async (m: WebAssembly.Module, im?: WebAssembly.Imports) => {
-    const i = await WebAssembly.instantiate(m, im ?? {});
-    cores.push(i);
-    return i;
-  });
-  return directStage(cores, stage === 'redactor' ? 'redact' : 'format')!;
+  return directStage(await coreInstances(built.wasm, built.sha256, stage), stage === 'redactor' ? 'redact' : 'format')!;
 }
 
 /**

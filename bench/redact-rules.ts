@@ -19,9 +19,9 @@ import type { FlowRecord } from '../host/flows/record.js';
 import { PROJECT_ROOT } from '../host/paths.js';
 import { buildPlugin } from '../host/plugins/build.js';
 import { BatchEncoder } from '../host/plugins/codec.js';
-import { loadPlugin } from '../host/plugins/loader.js';
 import { createRedactor, redactFlows } from '../host/redact/redactor.js';
 import { benchBatches, corpusCommandLines } from './lib/flows.js';
+import { coreInstances } from './lib/in-process.js';
 import { median, parseArgs } from './lib/stats.js';
 
 const opts = parseArgs(process.argv.slice(2));
@@ -44,17 +44,7 @@ type Core = {
 
 /** The plugin's core instance (stub host imports; config empty: mask mode, no policy). */
 async function instantiate(wasm: string, sha256: string): Promise<Core> {
-  const loaded = await loadPlugin({ name: 'bench', stage: 'redactor', path: wasm, sha256 });
-  const { instantiate: inst } = (await import(loaded.glue)) as { instantiate: Function };
-  const host = { log() {}, config: () => [], getProcess: () => undefined, processChain: () => [], flowProcess: () => undefined };
-  const imports: Record<string, unknown> = {};
-  for (const n of loaded.imports) imports[n] = imports[n.replace(/@.*$/, '')] = host;
-  const cores: WebAssembly.Instance[] = [];
-  await inst((n: string) => loaded.modules[n], imports, async (m: WebAssembly.Module, im?: WebAssembly.Imports) => {
-    const i = await WebAssembly.instantiate(m, im ?? {});
-    cores.push(i);
-    return i;
-  });
+  const cores = await coreInstances(wasm, sha256, 'redactor');
   const core = cores.find((c) => typeof c.exports.redact === 'function');
   if (!core) throw new Error('no core instance exports redact');
   return core.exports as unknown as Core;

@@ -9,22 +9,14 @@
  */
 import { ERRORS, ProcflowError } from '../errors.js';
 import type { FlowRecord } from '../flows/record.js';
+import type { ChainResult } from '../plugins/chain.js';
 import type { Logger } from '../log.js';
 import { SinkFormatError, type Sink } from '../sinks/sink.js';
 import { keyText } from './fields.js';
 import type { Matcher } from './match.js';
 
-/** What a route's chain returns (PluginChain.process's result). */
-export interface RouteChainResult {
-  flows: FlowRecord[];
-  items: Uint8Array[];
-  /** The chain ended in a formatter: sinks frame `items`; else they encode `flows` themselves. */
-  formatted: boolean;
-  contentType: string;
-  /** Consecutive runs of items as [content type, count] when they are not all of `contentType`. */
-  runs?: [string, number][];
-  dropped: number;
-}
+/** What a route's chain returns: PluginChain.process's result. */
+export type RouteChainResult = ChainResult;
 
 /** A route's plugin chain: PluginChain, seen through the one call the router makes. */
 export interface RouteChain {
