@@ -3,7 +3,7 @@
  *   A. redact-args + calico-json as AssemblyScript plugins through the worker pool (1 worker);
  *   B. the same logic in plain TypeScript inside the host (no plugins);
  *   C. the same redactor as a TypeScript plugin (componentize-js, StarlingMonkey);
- *   D. instantiation time of a plugin instance, first and next ones;
+ *   D. instantiation time of a plugin instance, first and next ones (built each time, and from the worker's spare);
  *   E. where A's CPU goes: each step of the chain timed alone in this thread.
  * A1 is A with one worker call per stage (no splicing in the worker), for comparison.
  * Prints flows/s (wall clock) and CPU µs per flow (all threads of the process);
@@ -151,16 +151,27 @@ async function tsSections(red: Built, tsRed: Built, batches: FlowRecord[][]): Pr
     await tsChain.close();
   }
   if (!ONLY.has('d')) return;
+  // Instantiations after the first, two ways: each built from scratch (`spare: false`), and each
+  // binding the spare instance the worker built in idle time (the default; waited for here, as a
+  // trap or a new tenant rarely follows another at once). Worker-side ms, as PluginPool reports them.
   for (const [name, built] of [['AssemblyScript redact-args', red], ['TypeScript ts-redactor', tsRed]] as const) {
     const loaded = await loadPlugin({ name: 'inst', stage: 'redactor', path: built.wasm, sha256: built.sha256 });
-    const pool = new PluginPool({ size: 1 });
-    const ms: number[] = [];
-    for (let i = 0; i < 6; i++) {
-      const info = await pool.define({ key: `k${i}`, name: 'inst', glue: loaded.glue, modules: loaded.modules, config: [], grants: [], imports: loaded.imports, memoryCapBytes: loaded.memoryCapBytes });
-      ms.push(info.ms);
+    const def = (key: string, spare: boolean) => ({ key, name: 'inst', glue: loaded.glue, modules: loaded.modules, config: [] as [string, string][], grants: [], imports: loaded.imports, memoryCapBytes: loaded.memoryCapBytes, spare });
+    for (const spare of [false, true]) {
+      let ready: (() => void) | undefined;
+      let spareBytes = 0;
+      const pool = new PluginPool({ size: 1, onSpare: (_key, bytes) => { spareBytes = bytes; ready?.(); } });
+      const ms: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const spareReady = new Promise<void>((r) => (ready = r));
+        const info = await pool.define(def(`k${i}`, spare));
+        ms.push(info.ms);
+        if (spare) await spareReady;
+      }
+      const bound = pool.stats.fromSpare;
+      await pool.close();
+      console.log(`D  instantiation, ${name}, ${spare ? 'from the spare' : 'built each time (spare: false)'}: first ${ms[0].toFixed(1)} ms, next ${ms.slice(1).map((x) => x.toFixed(1)).join(' / ')} ms (median ${median(ms.slice(1)).toFixed(1)})${spare ? `; ${bound} of 5 bound a spare, whose linear memory is ${(spareBytes / 1048576).toFixed(1)} MiB` : ''}`);
     }
-    await pool.close();
-    console.log(`D  instantiation, ${name}: first ${ms[0].toFixed(1)} ms, next ${ms.slice(1).map((x) => x.toFixed(1)).join(' / ')} ms (median ${median(ms.slice(1)).toFixed(1)})`);
   }
   await instantiationParts(tsRed);
 }

@@ -260,7 +260,7 @@ export class PluginChain {
             info = await this.pool.define({
               key, name: entry.name, glue: loaded.glue, modules: loaded.modules,
               config: Object.entries(config), grants: entry.grants ?? [], imports: loaded.imports,
-              memoryCapBytes: loaded.memoryCapBytes,
+              memoryCapBytes: loaded.memoryCapBytes, spare: entry.spare,
             });
           } catch (err) {
             throw new ProcflowError(ERRORS.PLUGIN_INSTANTIATE, { name: entry.name, reason: err instanceof Error ? err.message : String(err), memoryMiB: entry.memoryMiB ?? PLUGIN_DEFAULTS.memoryMiB });

@@ -41,6 +41,13 @@ export interface PluginEntry {
   timeoutMs?: number;
   /** Cap on the instance's linear memory, MiB (default 64). */
   memoryMiB?: number;
+  /**
+   * Keep one spare instance of this component per worker, built in idle time, so the
+   * next instantiation (after a trap, or another tenant's config) binds it at once
+   * instead of taking 10–30 ms (componentize-js). Costs one more instance's memory per
+   * worker. Default true.
+   */
+  spare?: boolean;
   /** Redactors only: `mask` (default) replaces a failed batch's arguments by `maskMarker`; `drop` drops its flows. */
   onFailure?: RedactorFailure;
   /** WASI capabilities granted to this plugin (`clocks`, `random`); none by default. */
@@ -105,7 +112,7 @@ function positiveInt(v: unknown, field: string, max: number, example: string): n
   return v;
 }
 
-const ENTRY_KEYS = new Set(['name', 'stage', 'path', 'sha256', 'config', 'tenants', 'timeoutMs', 'memoryMiB', 'onFailure', 'grants', 'lookups', 'policy']);
+const ENTRY_KEYS = new Set(['name', 'stage', 'path', 'sha256', 'config', 'tenants', 'timeoutMs', 'memoryMiB', 'spare', 'onFailure', 'grants', 'lookups', 'policy']);
 const TOP_KEYS = new Set(['workers', 'cacheDir', 'maskMarker', 'batchSize', 'batchBytes', 'chain', 'defaultRedaction']);
 
 /** Validates a raw `plugins:` value (parsed YAML); throws PROCFLOW_E_PLUGIN_CONFIG naming the field path and the fix. */
@@ -171,6 +178,10 @@ export function validatePluginsConfig(raw: unknown, at = 'plugins'): PluginsConf
     if (e.policy !== undefined) {
       if (e.path !== 'builtin:redact-args') fail(`${f}.policy`, 'only builtin:redact-args reads a masking policy', 'Move the policy to a builtin:redact-args entry, or give your plugin its settings in config:.');
       entry.policy = validateRedactPolicy(e.policy, `${f}.policy`);
+    }
+    if (e.spare !== undefined) {
+      if (typeof e.spare !== 'boolean') fail(`${f}.spare`, 'expected true or false', 'spare: false saves one instance\'s memory per worker; re-instantiation then takes the full time.');
+      entry.spare = e.spare;
     }
     if (e.lookups !== undefined) {
       if (typeof e.lookups !== 'boolean') fail(`${f}.lookups`, 'expected true or false', 'lookups: true sends process lookups with each batch.');

@@ -23,6 +23,8 @@ export interface InstanceInfo {
   contentType?: string;
   /** Instantiation time in the worker, ms. */
   ms: number;
+  /** The worker bound a spare instance built in idle time (worker.ts) instead of building one. */
+  fromSpare?: boolean;
 }
 
 /** The outcome of one call. */
@@ -55,6 +57,8 @@ export interface PoolOptions {
   instantiateTimeoutMs?: number;
   /** Receives plugin log lines. */
   onLog?: (key: string, level: string, message: string) => void;
+  /** Told when a worker has a spare instance ready for `key`'s component (with its linear memory, bytes). */
+  onSpare?: (key: string, memoryBytes: number) => void;
 }
 
 /** Pool counters. */
@@ -63,6 +67,10 @@ export interface PoolStats {
   workersTerminated: number;
   instantiations: number;
   lastInstantiateMs: number;
+  /** Instantiations that bound a spare instance. */
+  fromSpare: number;
+  /** Spare instances built. */
+  sparesBuilt: number;
   /** Runs: several stages in one worker call. */
   runs: number;
 }
@@ -95,13 +103,13 @@ let nextId = 1;
 export class PluginPool {
   private readonly slots: Slot[] = [];
   private readonly defs = new Map<string, DefineMsg>();
-  private readonly opts: Required<Omit<PoolOptions, 'onLog'>> & Pick<PoolOptions, 'onLog'>;
+  private readonly opts: Required<Omit<PoolOptions, 'onLog' | 'onSpare'>> & Pick<PoolOptions, 'onLog' | 'onSpare'>;
   private closed = false;
   private rr = 0;
-  readonly stats: PoolStats = { workersSpawned: 0, workersTerminated: 0, instantiations: 0, lastInstantiateMs: 0, runs: 0 };
+  readonly stats: PoolStats = { workersSpawned: 0, workersTerminated: 0, instantiations: 0, lastInstantiateMs: 0, fromSpare: 0, sparesBuilt: 0, runs: 0 };
 
   constructor(opts: PoolOptions = {}) {
-    this.opts = { size: opts.size ?? 1, instantiateTimeoutMs: opts.instantiateTimeoutMs ?? 10_000, onLog: opts.onLog };
+    this.opts = { size: opts.size ?? 1, instantiateTimeoutMs: opts.instantiateTimeoutMs ?? 10_000, onLog: opts.onLog, onSpare: opts.onSpare };
     for (let i = 0; i < this.opts.size; i++) this.slots.push(this.spawn());
   }
 
@@ -147,6 +155,11 @@ export class PluginPool {
       this.opts.onLog?.(m.key, m.level, m.message);
       return;
     }
+    if (m.type === 'spare') {
+      this.stats.sparesBuilt++;
+      this.opts.onSpare?.(m.key, m.memoryBytes);
+      return;
+    }
     const job = slot.busy;
     if (!job || job.id !== m.id) return; // a late answer from before a respawn
     if (m.type === 'step') {
@@ -158,8 +171,9 @@ export class PluginPool {
     slot.timer = undefined;
     slot.busy = undefined;
     if (m.type === 'instantiated' && m.ok) {
-      slot.instantiated.set(job.key, { encoding: m.encoding, contentType: m.contentType, ms: m.ms });
+      slot.instantiated.set(job.key, { encoding: m.encoding, contentType: m.contentType, ms: m.ms, fromSpare: m.fromSpare });
       this.stats.instantiations++;
+      if (m.fromSpare) this.stats.fromSpare++;
       this.stats.lastInstantiateMs = m.ms;
     }
     if (m.type === 'result' && !m.ok && (m.kind === 'trap' || m.kind === 'memory')) slot.instantiated.delete(job.keys?.[m.index ?? 0] ?? job.key);
@@ -223,7 +237,7 @@ export class PluginPool {
           new Promise<InstanceInfo>((resolve, reject) => {
             const job = this.instantiateJob(def.key);
             job.resolve = (r) => {
-              if (r.type === 'instantiated' && r.ok) resolve({ encoding: r.encoding, contentType: r.contentType, ms: r.ms });
+              if (r.type === 'instantiated' && r.ok) resolve({ encoding: r.encoding, contentType: r.contentType, ms: r.ms, fromSpare: r.fromSpare });
               else reject(new Error(r.type === 'instantiated' && !r.ok ? r.message : r.type === 'failed' ? r.message : 'unexpected answer'));
             };
             slot.queue.push(job);

@@ -22,6 +22,8 @@ export interface DefineMsg {
   /** The component's imports as named in its WIT (glue looks them up by unversioned and versioned name). */
   imports: string[];
   memoryCapBytes: number;
+  /** Keep a spare instance of this component in the worker, built in idle time, for the next instantiation (default true). */
+  spare?: boolean;
 }
 
 /** Stage entry points. */
@@ -63,10 +65,12 @@ export interface RunMsg {
 export type FailureKind = 'timeout' | 'trap' | 'memory' | 'error' | 'malformed' | 'crash';
 
 export type FromWorker =
-  | { type: 'instantiated'; id: number; ok: true; encoding: 'msgpack' | 'json'; contentType?: string; ms: number }
+  | { type: 'instantiated'; id: number; ok: true; encoding: 'msgpack' | 'json'; contentType?: string; ms: number; fromSpare: boolean }
   | { type: 'instantiated'; id: number; ok: false; message: string }
   | { type: 'result'; id: number; ok: true; output?: Uint8Array; items?: { buf: Uint8Array; offsets: Uint32Array }; index?: number; stopped?: boolean }
   | { type: 'result'; id: number; ok: false; kind: FailureKind; message: string; index?: number }
   /** A run's step `index - 1` finished with `output`; step `index` starts now. */
   | { type: 'step'; id: number; index: number; output: Uint8Array }
-  | { type: 'log'; key: string; level: string; message: string };
+  | { type: 'log'; key: string; level: string; message: string }
+  /** A spare instance of `key`'s component is ready in this worker, holding `memoryBytes` of linear memory. */
+  | { type: 'spare'; key: string; memoryBytes: number };

@@ -3,6 +3,15 @@
  * one call at a time. Only what the host world defines is passed to a plugin
  * (plus granted clocks/random); the glue, instantiated asynchronously, has no
  * imports of its own. A trap discards the instance; the pool re-instantiates.
+ *
+ * Spare instances: after a plugin is instantiated, the worker builds one more
+ * instance of the same component in idle time (one core module per event-loop
+ * turn, so calls are not held up), with host imports not yet bound to any
+ * plugin definition. The next instantiation of that component in this worker
+ * (after a trap, or for another tenant's config) binds the spare instead of
+ * building one: ready in well under a millisecond instead of 10–30 ms for a
+ * componentize-js plugin. No export of a spare is called before it is bound,
+ * so a plugin that caches its config on the first call sees its own config.
  */
 import { randomFillSync } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
@@ -32,13 +41,26 @@ interface Process {
   uid: number;
 }
 
-interface Held {
-  def: DefineMsg;
-  exports?: PluginExports;
+/** One instance of a component: what the glue returned, and its core instances. */
+interface Instance {
+  exports: PluginExports;
   memories: WebAssembly.Memory[];
   /** The component's core instances (for calls without the glue, direct-call.ts). */
   cores: WebAssembly.Instance[];
   /** Stage functions callable directly, found at instantiation. */
+  direct: Partial<Record<StageFn, DirectStage>>;
+}
+
+/** The plugin definition an instance's host imports answer for; unset while the instance is a spare. */
+interface Binding {
+  h?: Held;
+}
+
+interface Held {
+  def: DefineMsg;
+  exports?: PluginExports;
+  memories: WebAssembly.Memory[];
+  cores: WebAssembly.Instance[];
   direct: Partial<Record<StageFn, DirectStage>>;
   /** Set during the warm-up call: the plugin's log lines are dropped. */
   muted?: boolean;
@@ -59,14 +81,21 @@ function send(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(msg, transfer);
 }
 
-function hostImports(h: Held): Record<string, unknown> {
-  const proc = (pid: number) => h.ctx?.procs.get(pid);
+/** The held definition of a binding; a spare's imports must not be called before it is bound. */
+function bound(b: Binding): Held {
+  if (!b.h) throw new Error('host import called by an unbound spare instance');
+  return b.h;
+}
+
+function hostImports(def: DefineMsg, b: Binding): Record<string, unknown> {
+  const proc = (pid: number) => bound(b).ctx?.procs.get(pid);
   const host = {
     log(level: string, message: string) {
+      const h = bound(b);
       if (h.muted) return;
       send({ type: 'log', key: h.def.key, level, message: message.length > MAX_LOG ? `${message.slice(0, MAX_LOG)}…` : message });
     },
-    config: () => h.def.config,
+    config: () => bound(b).def.config,
     getProcess: (pid: number) => proc(pid),
     processChain(pid: number) {
       const out: Process[] = [];
@@ -74,7 +103,7 @@ function hostImports(h: Held): Record<string, unknown> {
       return out;
     },
     flowProcess(id: string) {
-      const pid = h.ctx?.flows.get(id);
+      const pid = bound(b).ctx?.flows.get(id);
       return pid === undefined ? undefined : proc(pid);
     },
   };
@@ -93,9 +122,9 @@ function hostImports(h: Held): Record<string, unknown> {
     },
   };
   const imports: Record<string, unknown> = {};
-  for (const name of h.def.imports) {
+  for (const name of def.imports) {
     const base = unversioned(name);
-    const impl = base === 'procflow:plugin/host' ? host : base === 'procflow:plugin/types' ? {} : h.def.grants.length ? granted[base] : undefined;
+    const impl = base === 'procflow:plugin/host' ? host : base === 'procflow:plugin/types' ? {} : def.grants.length ? granted[base] : undefined;
     if (impl === undefined) continue; // the loader refused such components already
     imports[name] = impl;
     imports[base] = impl; // the glue looks imports up unversioned
@@ -103,34 +132,117 @@ function hostImports(h: Held): Record<string, unknown> {
   return imports;
 }
 
-async function instantiate(h: Held): Promise<PluginExports> {
-  let glue = glues.get(h.def.glue);
-  if (!glue) glues.set(h.def.glue, (glue = import(h.def.glue)));
+/**
+ * A new instance of `def`'s component whose host imports answer for `b`.
+ * `yielding`: one core module per event-loop turn (spares, built while calls
+ * may arrive); otherwise synchronously — `await WebAssembly.instantiate`
+ * hands control to the event loop, where V8's queued GC and tier-up tasks ran
+ * first: a componentize-js instance took 17–22 ms that way instead of 9–10 in
+ * one thread (medians; bench/README.md, plugin-chain D).
+ */
+async function createInstance(def: DefineMsg, b: Binding, yielding: boolean): Promise<Instance> {
+  let glue = glues.get(def.glue);
+  if (!glue) glues.set(def.glue, (glue = import(def.glue)));
   const { instantiate: inst } = await glue;
-  h.memories = [];
-  h.cores = [];
-  h.direct = {};
+  const out: Instance = { exports: undefined as unknown as PluginExports, memories: [], cores: [], direct: {} };
   const getCoreModule = (name: string) => {
-    const m = h.def.modules[name];
+    const m = def.modules[name];
     if (!m) throw new Error(`core module ${name} missing`);
     return m;
   };
-  // Synchronous: the module is compiled already, and `await WebAssembly.instantiate` hands control
-  // to the event loop, where V8's queued GC and tier-up tasks ran first — a componentize-js instance
-  // took 17–22 ms that way instead of 9–10 in one thread (medians; bench/README.md, plugin-chain D).
-  const instantiateCore = (m: WebAssembly.Module, imports?: WebAssembly.Imports) => {
+  const make = (m: WebAssembly.Module, imports?: WebAssembly.Imports) => {
     const instance = new WebAssembly.Instance(m, imports ?? {});
-    for (const v of Object.values(instance.exports)) if (v instanceof WebAssembly.Memory) h.memories.push(v);
-    h.cores.push(instance);
+    for (const v of Object.values(instance.exports)) if (v instanceof WebAssembly.Memory) out.memories.push(v);
+    out.cores.push(instance);
     return instance;
   };
-  const exports = (await inst(getCoreModule, hostImports(h), instantiateCore)) as PluginExports;
+  const instantiateCore = yielding
+    ? (m: WebAssembly.Module, imports?: WebAssembly.Imports) =>
+        new Promise<WebAssembly.Instance>((resolve, reject) =>
+          setImmediate(() => {
+            try {
+              resolve(make(m, imports));
+            } catch (err) {
+              reject(err);
+            }
+          }),
+        )
+    : make;
+  out.exports = (await inst(getCoreModule, hostImports(def, b), instantiateCore)) as PluginExports;
   for (const fn of ['enrich', 'redact', 'format'] as const) {
-    if (!exports[fn]) continue;
-    const d = directStage(h.cores, fn);
-    if (d) h.direct[fn] = d;
+    if (!out.exports[fn]) continue;
+    const d = directStage(out.cores, fn);
+    if (d) out.direct[fn] = d;
   }
-  return exports;
+  return out;
+}
+
+/** Components whose instances are interchangeable until bound: same glue, imports, grants and memory cap. */
+function spareKey(def: DefineMsg): string {
+  return `${def.glue}|${def.memoryCapBytes}|${def.grants.join(',')}|${def.imports.join(',')}`;
+}
+
+interface Spare {
+  /** Settles when the build ends; `inst` is then set unless it failed. */
+  built: Promise<void>;
+  inst?: Instance;
+  binding: Binding;
+}
+
+/** At most one spare per component (spareKey) in this worker. */
+const spares = new Map<string, Spare>();
+
+/** Starts building a spare for `def`'s component unless one exists, is being built, or the definition opts out. */
+function scheduleSpare(def: DefineMsg): void {
+  if (def.spare === false) return;
+  const k = spareKey(def);
+  if (spares.has(k)) return;
+  const spare: Spare = { binding: {}, built: Promise.resolve() };
+  spares.set(k, spare);
+  spare.built = (async () => {
+    await new Promise<void>((r) => setImmediate(r)); // after the answer that triggered it is sent
+    try {
+      spare.inst = await createInstance(def, spare.binding, true);
+    } catch {
+      // A component that fails to instantiate says why on its next real instantiation.
+      if (spares.get(k) === spare) spares.delete(k);
+      return;
+    }
+    if (spares.get(k) !== spare) return; // dropped meanwhile
+    if (![...held.values()].some((x) => x.def.spare !== false && spareKey(x.def) === k)) {
+      spares.delete(k);
+      return;
+    }
+    send({ type: 'spare', key: def.key, memoryBytes: spare.inst.memories.reduce((n, m) => n + m.buffer.byteLength, 0) });
+  })();
+}
+
+/** The spare of `h`'s component bound to `h`, waiting for one being built; undefined when there is none. */
+async function takeSpare(h: Held): Promise<Instance | undefined> {
+  if (h.def.spare === false) return undefined;
+  const k = spareKey(h.def);
+  const spare = spares.get(k);
+  if (!spare) return undefined;
+  await spare.built;
+  if (spares.get(k) !== spare || !spare.inst) return undefined; // taken by another definition meanwhile, or failed
+  spares.delete(k);
+  spare.binding.h = h;
+  return spare.inst;
+}
+
+/** Makes `inst` the instance of `h`. */
+function adopt(h: Held, inst: Instance): void {
+  h.exports = inst.exports;
+  h.memories = inst.memories;
+  h.cores = inst.cores;
+  h.direct = inst.direct;
+}
+
+/** A fresh instance for `h`: its component's spare when there is one, else built now. */
+async function instantiate(h: Held): Promise<{ fromSpare: boolean }> {
+  const spare = await takeSpare(h);
+  adopt(h, spare ?? (await createInstance(h.def, { h }, false)));
+  return { fromSpare: spare !== undefined };
 }
 
 function classify(h: Held, err: unknown): { kind: FailureKind; message: string } {
@@ -183,9 +295,16 @@ async function onMessage(msg: ToWorker): Promise<void> {
     case 'define':
       held.set(msg.key, { def: msg, memories: [], cores: [], direct: {} });
       return;
-    case 'drop':
+    case 'drop': {
+      const gone = held.get(msg.key);
       held.delete(msg.key);
+      // The last definition of a component takes its spare with it.
+      if (gone) {
+        const k = spareKey(gone.def);
+        if (![...held.values()].some((x) => spareKey(x.def) === k)) spares.delete(k);
+      }
       return;
+    }
     case 'instantiate': {
       const h = held.get(msg.key);
       if (!h) {
@@ -194,15 +313,16 @@ async function onMessage(msg: ToWorker): Promise<void> {
       }
       const t0 = performance.now();
       try {
-        h.exports = await instantiate(h);
-        const encoding = h.exports.batchEncoding();
-        const contentType = h.exports.contentType?.();
+        const { fromSpare } = await instantiate(h);
+        const encoding = h.exports!.batchEncoding();
+        const contentType = h.exports!.contentType?.();
         const ms = performance.now() - t0;
         if (!warmUp(h, encoding)) {
           // The warm-up batch trapped: hand over a fresh instance (the pipeline's calls apply the policies).
-          h.exports = await instantiate(h);
+          adopt(h, await createInstance(h.def, { h }, false));
         }
-        send({ type: 'instantiated', id: msg.id, ok: true, encoding, contentType, ms });
+        send({ type: 'instantiated', id: msg.id, ok: true, encoding, contentType, ms, fromSpare });
+        scheduleSpare(h.def);
       } catch (err) {
         h.exports = undefined;
         send({ type: 'instantiated', id: msg.id, ok: false, message: err instanceof Error ? err.message : String(err) });

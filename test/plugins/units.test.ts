@@ -51,6 +51,7 @@ describe('plugins config', () => {
     [{ chain: [{ name: 'f', stage: 'formatter', path: 'builtin:x' }, { name: 'r', stage: 'redactor', path: 'builtin:y' }] }, 'plugins.chain[0]', 'end of the chain'],
     [{ chain: [], timeout: 3 }, 'plugins.timeout', 'Known settings'],
     [{ chain: [{ name: 'm', stage: 'redactor', path: 'builtin:x', timeoutMs: -1 }] }, 'plugins.chain[0].timeoutMs', 'timeoutMs: 250'],
+    [{ chain: [{ name: 'm', stage: 'redactor', path: 'builtin:x', spare: 'no' }] }, 'plugins.chain[0].spare', 'spare: false saves'],
   ])('rejects %j at %s', (raw, field, fix) => {
     expect(() => validatePluginsConfig(raw)).toThrow(expect.objectContaining({ code: 'PROCFLOW_E_PLUGIN_CONFIG', message: expect.stringContaining(field) }));
     expect(() => validatePluginsConfig(raw)).toThrow(expect.objectContaining({ message: expect.stringContaining(fix) }));
