@@ -377,7 +377,14 @@ export function decodeBatch(ptr: usize, len: usize): Flow[] {
         if (keyIs(kp, klen, "process_name")) flow.iName = j;
         else if (keyIs(kp, klen, "process_args")) flow.iArgs = j;
       } else if (klen == 10 && keyIs(kp, klen, "process_id")) flow.iPid = j;
-      r.skip();
+      // Most values are fixstr or fixint: skipped inline.
+      const b = r.peek();
+      if ((b & 0xe0) == 0xa0) {
+        const e = r.pos + 1 + <usize>(b & 0x1f);
+        if (e > r.end) unreachable();
+        r.pos = e;
+      } else if (b < 0x80) r.pos++;
+      else r.skip();
       store<u32>(s, <u32>r.pos, 12);
     }
     flow.spans = spans;

@@ -33,22 +33,29 @@ export function runRedact(handler: (flows: Flow[]) => void, ptr: usize, len: usi
 export class Items {
   /** All item bytes back to back. */
   out: Writer;
-  starts: usize[] = [];
-  ends: usize[] = [];
-  private open: bool = false;
-  constructor(sizeHint: usize) {
+  /** Per item a pair of u32: its start offset in `out` and its length (runFormat turns the offsets into pointers). */
+  list: usize;
+  private cap: i32;
+  private n: i32 = 0;
+  constructor(sizeHint: usize, countHint: i32 = 16) {
     this.out = new Writer(sizeHint);
+    this.cap = countHint > 0 ? countHint : 1;
+    this.list = heap.alloc(<usize>this.cap << 3);
   }
   /** Starts the next item; write its bytes to `out`, then call `end`. */
   begin(): Writer {
-    this.starts.push(this.out.len);
-    this.open = true;
+    if (this.n == this.cap) {
+      this.cap <<= 1;
+      this.list = heap.realloc(this.list, <usize>this.cap << 3);
+    }
+    store<u32>(this.list + (<usize>this.n << 3), <u32>this.out.len);
     return this.out;
   }
   /** Ends the item started with `begin`. */
   end(): void {
-    this.ends.push(this.out.len);
-    this.open = false;
+    const e = this.list + (<usize>this.n << 3);
+    store<u32>(e, <u32>this.out.len - load<u32>(e), 4);
+    this.n++;
   }
   /** Adds a whole item from a string (UTF-8). */
   addString(s: string): void {
@@ -56,25 +63,22 @@ export class Items {
     this.end();
   }
   get count(): i32 {
-    return this.ends.length;
+    return this.n;
   }
 }
 
 /** formatter.format: the author appends one item per flow to `items`. */
 export function runFormat(handler: (flows: Flow[], items: Items) => void, ptr: usize, len: usize): usize {
   const flows = decodeBatch(ptr, len);
-  const items = new Items(len + (len >> 1) + 64);
+  const items = new Items(len + (len >> 1) + 64, flows.length);
   handler(flows, items);
   const err = takeError();
   if (err !== null) return retErr(err);
   const n = items.count;
   // list<list<u8>>: n (ptr, len) pairs pointing into the items buffer.
-  const list = heap.alloc(<usize>n * 8 + 8);
-  const base = items.out.ptr;
-  for (let i = 0; i < n; i++) {
-    store<u32>(list + i * 8, <u32>(base + unchecked(items.starts[i])));
-    store<u32>(list + i * 8, <u32>(unchecked(items.ends[i]) - unchecked(items.starts[i])), 4);
-  }
+  const list = items.list;
+  const base = <u32>items.out.ptr;
+  for (let i = 0; i < n; i++) store<u32>(list + (<usize>i << 3), load<u32>(list + (<usize>i << 3)) + base);
   return retOk(list, n);
 }
 
