@@ -10,11 +10,13 @@
  *   enrich/redact: func(list<u8>) -> result<list<u8>, string>
  *   format:        func(list<u8>) -> result<list<list<u8>>, string>
  *
- * Imports still go through the glue's trampolines (they need no task of
- * their own). Anything that does not look like such an export falls back to
- * the glue (`directStage` returns undefined).
+ * The host imports of such a module are lowered here too (`coreImports`):
+ * jco's trampolines expect to run inside the glue's own export calls.
+ * Anything that does not look like such an export falls back to the glue
+ * (`directStage` returns undefined).
  */
 import type { StageFn } from './protocol.js';
+import { unversioned } from './wit-check.js';
 
 /** What a direct call returns: the output batch, the items, or the plugin's own error message. */
 export type DirectResult =
@@ -107,4 +109,119 @@ function lift(mem: WebAssembly.Memory, ret: number, items: boolean): DirectResul
     }
   }
   return { ok: true, items: { buf, offsets } };
+}
+
+/** A process as the host world's lookups return it (types.process). */
+export interface HostProcess {
+  pid: number;
+  ppid: number;
+  name: string;
+  args: string[];
+  cgroup: string;
+  uid: number;
+}
+
+/** The host world's functions as the worker implements them, on JavaScript values. */
+export interface HostFunctions {
+  log(level: string, message: string): void;
+  config(): [string, string][];
+  getProcess(pid: number): HostProcess | undefined;
+  processChain(pid: number): HostProcess[];
+  flowProcess(id: string): HostProcess | undefined;
+}
+
+/** types.level, by its canonical ABI index. */
+const LEVELS = ['debug', 'info', 'warn', 'error'];
+/** types.process in linear memory: pid, ppid, name, args, cgroup, uid (align 4). */
+const PROCESS_SIZE = 36;
+
+const encoder = new TextEncoder();
+
+/**
+ * Whether a core module is one whose stage functions `directStage` calls (it
+ * exports its memory, `cabi_realloc` and a stage function by its plain name):
+ * such a module gets its host imports from `lowerHostImports` too.
+ */
+export function isDirectModule(m: WebAssembly.Module): boolean {
+  const names = new Set(WebAssembly.Module.exports(m).map((e) => e.name));
+  return names.has('memory') && names.has('cabi_realloc') && (names.has('enrich') || names.has('redact') || names.has('format'));
+}
+
+/**
+ * The host interface's functions at the core level, lowered by the host per
+ * the canonical ABI (UTF-8 strings; results with more than one flat value
+ * written to the return pointer the plugin passes last), for a module whose
+ * stages are called directly. jco's import trampolines cannot serve those
+ * calls: called outside the glue's export wrappers, each import call opens a
+ * task the glue never removes from its task list, so every call leaked an
+ * object and scanned that list: a 10-flow redact-args call went from 0.35 to
+ * 17 ms over 40k calls. `core` gives the calling instance's exports (memory,
+ * cabi_realloc) once it exists. Keys are the WIT names the module imports.
+ */
+export function lowerHostImports(host: HostFunctions, core: () => Record<string, unknown>): Record<string, (...a: number[]) => void> {
+  const mem = () => (core().memory as WebAssembly.Memory).buffer;
+  const alloc = (align: number, size: number): number => (size === 0 ? align : ((core().cabi_realloc as (a: number, b: number, c: number, d: number) => number)(0, 0, align, size) >>> 0));
+  const readStr = (ptr: number, len: number): string => {
+    ptr >>>= 0;
+    len >>>= 0;
+    if (ptr + len > mem().byteLength) throw new AbiViolation(`string [${ptr}, +${len}) lies outside the plugin's memory`);
+    return decoder.decode(new Uint8Array(mem(), ptr, len));
+  };
+  /** Writes a string's bytes into fresh plugin memory; returns [ptr, len]. */
+  const str = (s: string): [number, number] => {
+    const bytes = encoder.encode(s);
+    const p = alloc(1, bytes.length);
+    new Uint8Array(mem(), p, bytes.length).set(bytes);
+    return [p, bytes.length];
+  };
+  const u32 = (at: number, v: number) => new DataView(mem()).setUint32(at, v >>> 0, true);
+  const pair = (at: number, [p, n]: [number, number]) => {
+    u32(at, p);
+    u32(at + 4, n);
+  };
+  /** Lowers a list whose elements take `size` bytes each (align 4), written by `put`. */
+  const list = <T>(items: readonly T[], size: number, put: (at: number, item: T) => void): [number, number] => {
+    const base = alloc(4, items.length * size);
+    for (let i = 0; i < items.length; i++) put(base + i * size, items[i]);
+    return [base, items.length];
+  };
+  const proc = (at: number, p: HostProcess) => {
+    // Everything allocated before anything is written: an allocation may grow (move) the memory's buffer.
+    const name = str(p.name);
+    const args = list(p.args, 8, (a, s) => pair(a, str(s)));
+    const cgroup = str(p.cgroup);
+    u32(at, p.pid);
+    u32(at + 4, p.ppid);
+    pair(at + 8, name);
+    pair(at + 16, args);
+    pair(at + 24, cgroup);
+    u32(at + 32, p.uid);
+  };
+  const option = (ret: number, p: HostProcess | undefined) => {
+    new DataView(mem()).setUint8(ret, p ? 1 : 0);
+    if (p) proc(ret + 4, p);
+  };
+  return {
+    log: (level, ptr, len) => host.log(LEVELS[level] ?? 'info', readStr(ptr, len)),
+    config: (ret) => pair(ret, list(host.config(), 16, (at, [k, v]) => {
+      pair(at, str(k));
+      pair(at + 8, str(v));
+    })),
+    'get-process': (pid, ret) => option(ret, host.getProcess(pid >>> 0)),
+    'process-chain': (pid, ret) => pair(ret, list(host.processChain(pid >>> 0), PROCESS_SIZE, proc)),
+    'flow-process': (ptr, len, ret) => option(ret, host.flowProcess(readStr(ptr, len))),
+  };
+}
+
+/**
+ * The imports to instantiate core module `m` with: the glue's, with the host
+ * interface replaced by `lowerHostImports` when `m` is a direct module.
+ * `self` gives the instance once it exists (its memory and allocator).
+ */
+export function coreImports(m: WebAssembly.Module, imports: WebAssembly.Imports | undefined, host: HostFunctions, self: () => WebAssembly.Instance): WebAssembly.Imports {
+  if (!imports || !isDirectModule(m)) return imports ?? {};
+  const lowered = lowerHostImports(host, () => self().exports as Record<string, unknown>);
+  const out: WebAssembly.Imports = { ...imports };
+  for (const k of Object.keys(out)) if (unversioned(k) === 'procflow:plugin/host') out[k] = { ...out[k], ...lowered };
+  return out;
 }

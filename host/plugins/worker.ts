@@ -16,7 +16,7 @@
 import { randomFillSync } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { BatchEncoder } from './codec.js';
-import { directStage, type DirectStage } from './direct-call.js';
+import { coreImports, directStage, type DirectStage, type HostFunctions } from './direct-call.js';
 import { installPromisingFallback } from './jspi-fallback.js';
 import { WARMUP_FLOWS } from './warmup.js';
 import type { DefineMsg, FailureKind, FromWorker, LookupContext, RunMsg, StageFn, ToWorker } from './protocol.js';
@@ -87,9 +87,10 @@ function bound(b: Binding): Held {
   return b.h;
 }
 
-function hostImports(def: DefineMsg, b: Binding): Record<string, unknown> {
+/** The imports the glue passes on to the component, and the host world's functions among them. */
+function hostImports(def: DefineMsg, b: Binding): { imports: Record<string, unknown>; host: HostFunctions } {
   const proc = (pid: number) => bound(b).ctx?.procs.get(pid);
-  const host = {
+  const host: HostFunctions = {
     log(level: string, message: string) {
       const h = bound(b);
       if (h.muted) return;
@@ -129,7 +130,7 @@ function hostImports(def: DefineMsg, b: Binding): Record<string, unknown> {
     imports[name] = impl;
     imports[base] = impl; // the glue looks imports up unversioned
   }
-  return imports;
+  return { imports, host };
 }
 
 /**
@@ -150,8 +151,11 @@ async function createInstance(def: DefineMsg, b: Binding, yielding: boolean): Pr
     if (!m) throw new Error(`core module ${name} missing`);
     return m;
   };
+  const { imports: hostSide, host } = hostImports(def, b);
   const make = (m: WebAssembly.Module, imports?: WebAssembly.Imports) => {
-    const instance = new WebAssembly.Instance(m, imports ?? {});
+    let self: WebAssembly.Instance | undefined;
+    const instance = new WebAssembly.Instance(m, coreImports(m, imports, host, () => self!));
+    self = instance;
     for (const v of Object.values(instance.exports)) if (v instanceof WebAssembly.Memory) out.memories.push(v);
     out.cores.push(instance);
     return instance;
@@ -168,7 +172,7 @@ async function createInstance(def: DefineMsg, b: Binding, yielding: boolean): Pr
           }),
         )
     : make;
-  out.exports = (await inst(getCoreModule, hostImports(def, b), instantiateCore)) as PluginExports;
+  out.exports = (await inst(getCoreModule, hostSide, instantiateCore)) as PluginExports;
   for (const fn of ['enrich', 'redact', 'format'] as const) {
     if (!out.exports[fn]) continue;
     const d = directStage(out.cores, fn);

@@ -5,7 +5,11 @@
  * normal path in chain.test.ts and the format tests).
  */
 import { describe, expect, it } from 'vitest';
-import { AbiViolation, directStage } from '../../host/plugins/direct-call.js';
+import { BatchEncoder } from '../../host/plugins/codec.js';
+import { AbiViolation, coreImports, directStage, lowerHostImports, type HostFunctions } from '../../host/plugins/direct-call.js';
+import { loadPlugin } from '../../host/plugins/loader.js';
+import { unversioned } from '../../host/plugins/wit-check.js';
+import { CACHE_DIR, entry, flow } from './helpers.js';
 
 /** A fake core instance: a memory, a bump allocator, and a stage export that writes `ret` into the return area. */
 function core(fn: 'redact' | 'format', ret: (mem: DataView, bytes: Uint8Array, alloc: (n: number, align?: number) => number) => [number, number, number]) {
@@ -118,5 +122,95 @@ describe('direct stage calls', () => {
     const noAlloc = { exports: { memory, redact: () => 0 } } as unknown as WebAssembly.Instance;
     const noFn = { exports: { memory, cabi_realloc: () => 0 } } as unknown as WebAssembly.Instance;
     expect(directStage([noAlloc, noFn], 'redact')).toBeUndefined();
+  });
+});
+
+describe('host imports lowered by the host (lowerHostImports, coreImports)', () => {
+  /** A fake core instance's exports: a memory and a bump allocator. */
+  function fakeCore() {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    let top = 4096;
+    const cabi_realloc = (_o: number, _s: number, align: number, n: number) => {
+      top = Math.ceil(top / align) * align;
+      const p = top;
+      top += n;
+      return p;
+    };
+    return { memory, cabi_realloc };
+  }
+  const curl = { pid: 42, ppid: 7, name: '/usr/bin/curl', args: ['-sS', 'https://exämple.org'], cgroup: '/system.slice/x.scope', uid: 1000 };
+  const host = (over: Partial<HostFunctions> = {}): HostFunctions => ({
+    log() {}, config: () => [], getProcess: () => undefined, processChain: () => [], flowProcess: () => undefined, ...over,
+  });
+
+  function readProcess(mem: WebAssembly.Memory, at: number) {
+    const dv = new DataView(mem.buffer);
+    const str = (p: number) => new TextDecoder().decode(new Uint8Array(mem.buffer, dv.getUint32(p, true), dv.getUint32(p + 4, true)));
+    const argsAt = dv.getUint32(at + 16, true);
+    const args = Array.from({ length: dv.getUint32(at + 20, true) }, (_, i) => str(argsAt + i * 8));
+    return { pid: dv.getUint32(at, true), ppid: dv.getUint32(at + 4, true), name: str(at + 8), args, cgroup: str(at + 24), uid: dv.getUint32(at + 32, true) };
+  }
+
+  it('writes types.process, option<process> and list<process> in the canonical ABI layout (UTF-8 strings)', () => {
+    const c = fakeCore();
+    const f = lowerHostImports(host({ getProcess: (pid) => (pid === 42 ? curl : undefined), processChain: () => [curl, { ...curl, pid: 7, ppid: 1, name: '/bin/bash', args: [] }], flowProcess: (id) => (id === 'flow-1' ? curl : undefined) }), () => c);
+    const dv = () => new DataView(c.memory.buffer);
+    f['get-process'](42, 64);
+    expect(dv().getUint8(64)).toBe(1);
+    expect(readProcess(c.memory, 68)).toEqual(curl);
+    f['get-process'](9, 128);
+    expect(dv().getUint8(128)).toBe(0);
+    new Uint8Array(c.memory.buffer).set(new TextEncoder().encode('flow-1'), 256);
+    f['flow-process'](256, 6, 192);
+    expect(dv().getUint8(192)).toBe(1);
+    expect(readProcess(c.memory, 196).name).toBe('/usr/bin/curl');
+    f['process-chain'](42, 320);
+    const [base, n] = [dv().getUint32(320, true), dv().getUint32(324, true)];
+    expect(n).toBe(2);
+    expect([readProcess(c.memory, base), readProcess(c.memory, base + 36)].map((p) => [p.pid, p.name, p.args])).toEqual([[42, '/usr/bin/curl', curl.args], [7, '/bin/bash', []]]);
+  });
+
+  it('reads log lines and writes config as list<tuple<string, string>>', () => {
+    const c = fakeCore();
+    const lines: [string, string][] = [];
+    const f = lowerHostImports(host({ log: (l, m) => lines.push([l, m]), config: () => [['mode', 'mask'], ['replacement', '[X]']] }), () => c);
+    new Uint8Array(c.memory.buffer).set(new TextEncoder().encode('hello'), 512);
+    f.log(2, 512, 5);
+    expect(lines).toEqual([['warn', 'hello']]);
+    f.config(600);
+    const dv = new DataView(c.memory.buffer);
+    const str = (p: number) => new TextDecoder().decode(new Uint8Array(c.memory.buffer, dv.getUint32(p, true), dv.getUint32(p + 4, true)));
+    const [base, n] = [dv.getUint32(600, true), dv.getUint32(604, true)];
+    expect(Array.from({ length: n }, (_, i) => [str(base + i * 16), str(base + i * 16 + 8)])).toEqual([['mode', 'mask'], ['replacement', '[X]']]);
+    expect(() => f.log(0, 65530, 100)).toThrow(AbiViolation);
+  });
+
+  it("a directly called plugin's host imports never reach jco's trampolines (called outside the glue's exports, each leaked a task)", async () => {
+    const loaded = await loadPlugin(await entry('builtin/redact-args'), { cacheDir: CACHE_DIR });
+    const { instantiate } = (await import(loaded.glue)) as { instantiate: Function };
+    let viaGlue = 0;
+    const glueSide = host({ log: () => void viaGlue++, config: () => (viaGlue++, []) });
+    let configCalls = 0;
+    const lines: string[] = [];
+    const ours = host({ log: (_l, m) => void lines.push(m), config: () => (configCalls++, [['replacement', '[X]']]) });
+    const imports: Record<string, unknown> = {};
+    for (const n of loaded.imports) imports[n] = imports[unversioned(n)] = glueSide;
+    const cores: WebAssembly.Instance[] = [];
+    await instantiate((n: string) => loaded.modules[n], imports, (m: WebAssembly.Module, im?: WebAssembly.Imports) => {
+      let self: WebAssembly.Instance | undefined;
+      const inst = new WebAssembly.Instance(m, coreImports(m, im, ours, () => self!));
+      self = inst;
+      cores.push(inst);
+      return inst;
+    });
+    const redact = directStage(cores, 'redact')!;
+    for (let i = 0; i < 3; i++) {
+      const r = redact(new BatchEncoder().encode([flow(i)], 'msgpack'));
+      expect(r.ok).toBe(true);
+      expect(Buffer.from((r as { output: Uint8Array }).output).toString('latin1')).toContain('[X]');
+    }
+    expect(configCalls).toBe(3);
+    expect(lines.filter((l) => l.startsWith('redact-summary ')).length).toBe(3);
+    expect(viaGlue).toBe(0);
   });
 });
