@@ -10,9 +10,9 @@ export class ShapeCache<F> {
   private last!: F;
   private readonly byShape = new Map<string, F>();
 
-  /** `compile` makes the function of a key list; at most `max` shapes are kept (then the cache starts over). */
+  /** `compile` makes the function of a key list (`sample`: the object it was first seen on); at most `max` shapes are kept (then the cache starts over). */
   constructor(
-    private readonly compile: (keys: string[]) => F,
+    private readonly compile: (keys: string[], sample: Record<string, unknown>) => F,
     private readonly max = 64,
   ) {}
 
@@ -25,7 +25,7 @@ export class ShapeCache<F> {
     if (this.byShape.has(id)) fn = this.byShape.get(id)!;
     else {
       if (this.byShape.size >= this.max) this.byShape.clear();
-      fn = this.compile(keys); // may be a "no generated function" value: cached like any other
+      fn = this.compile(keys, o as Record<string, unknown>); // may be a "no generated function" value: cached like any other
       this.byShape.set(id, fn);
     }
     this.lastKeys = keys;

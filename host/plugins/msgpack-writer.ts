@@ -86,12 +86,13 @@ export class MsgpackWriter {
   /** A string, UTF-8. */
   str(s: string): void {
     const n = s.length;
-    if (n < 32) {
-      // fixstr fast path: ASCII char by char; back out on the first non-ASCII char.
-      this.ensure(1 + n);
+    if (n < 256) {
+      // ASCII fast path (fixstr or str8): char by char, no call into C++; back out on the first non-ASCII char.
+      const head = n < 32 ? 1 : 2;
+      this.ensure(head + n);
       const b = this.buf;
       const start = this.pos;
-      let p = start + 1;
+      let p = start + head;
       let i = 0;
       for (; i < n; i++) {
         const c = s.charCodeAt(i);
@@ -99,7 +100,11 @@ export class MsgpackWriter {
         b[p++] = c;
       }
       if (i === n) {
-        b[start] = 0xa0 | n;
+        if (head === 1) b[start] = 0xa0 | n;
+        else {
+          b[start] = 0xd9;
+          b[start + 1] = n;
+        }
         this.pos = p;
         return;
       }
@@ -231,9 +236,21 @@ function countKeysAtLeast(o: object, n: number): boolean {
   return false;
 }
 
-/** The generated encoder of a key list; undefined (the generic loop) for keys that are not identifiers. */
-function compileShape(keys: string[]): ShapeEncoder | undefined {
+/**
+ * The generated encoder of a key list; undefined (the generic loop) for keys
+ * that are not identifiers. `sample`, the object the shape was first seen on,
+ * says each value's likely type: strings and numbers are written by direct
+ * calls behind a typeof check, so V8 can inline them; anything else (or a
+ * value of another type) goes through `value`.
+ */
+function compileShape(keys: string[], sample: Record<string, unknown>): ShapeEncoder | undefined {
   if (keys.some((k) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))) return undefined;
+  const write = (k: string) => {
+    const t = typeof sample[k];
+    if (t === 'string') return `if (typeof v === 'string') w.str(v); else w.value(v);`;
+    if (t === 'number') return `if (typeof v === 'number') w.num(v); else w.value(v);`;
+    return 'w.value(v);';
+  };
   // Keys are identifiers (checked above), so they are safe to inline in the generated source.
   const body = [
     'let n = 0;',
@@ -241,7 +258,7 @@ function compileShape(keys: string[]): ShapeEncoder | undefined {
     'w.mapHeader(n);',
     'let v, b, p;',
     // Key bytes written as constants (keys are ASCII identifiers shorter than 32 chars: fixstr).
-    ...keys.map((k) => `v = o.${k}; if (v !== undefined) { ${k.length < 32 ? `w.ensure(${k.length + 1}); b = w.buf; p = w.pos; ${[0xa0 | k.length, ...[...k].map((c) => c.charCodeAt(0))].map((x) => `b[p++] = ${x};`).join(' ')} w.pos = p;` : `w.str(${JSON.stringify(k)});`} w.value(v); }`),
+    ...keys.map((k) => `v = o.${k}; if (v !== undefined) { ${k.length < 32 ? `w.ensure(${k.length + 1}); b = w.buf; p = w.pos; ${[0xa0 | k.length, ...[...k].map((c) => c.charCodeAt(0))].map((x) => `b[p++] = ${x};`).join(' ')} w.pos = p;` : `w.str(${JSON.stringify(k)});`} ${write(k)} }`),
   ].join('\n');
   return new Function('w', 'o', body) as ShapeEncoder;
 }

@@ -20,6 +20,22 @@ describe('MessagePack batch encoder', () => {
     expect(back).toEqual(viaJson(input));
   });
 
+  it('writes every string with the smallest header (fixstr, str8, str16), ASCII or not, and values of a type its shape did not expect', () => {
+    const lens = [0, 31, 32, 100, 255, 256, 70_000];
+    const strs = lens.flatMap((n) => ['a'.repeat(n), n > 0 ? `${'a'.repeat(n - 1)}é` : 'é']);
+    const enc = new BatchEncoder();
+    for (const s of strs) {
+      const bytes = enc.encode([s], 'msgpack');
+      const n = Buffer.byteLength(s);
+      const head = n < 32 ? [0xa0 | n] : n < 256 ? [0xd9, n] : n < 65536 ? [0xda, n >> 8, n & 0xff] : [0xdb, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
+      expect([...bytes.subarray(1, 1 + head.length)]).toEqual(head);
+      expect(unpackr.unpack(Buffer.from(bytes))).toEqual([s]);
+    }
+    // The shape's encoder was generated from a record with a string host and a numeric port: other types still encode.
+    const odd = flows(3, (i) => (i === 2 ? ({ host: 7, dest_port: 'x', process_id: null }) as object : {}));
+    expect(unpackr.unpack(Buffer.from(enc.encode(odd, 'msgpack')))).toEqual(viaJson(odd));
+  });
+
   it('copies the bytes of flows a stage left unchanged and encodes the changed ones again', () => {
     const enc = new BatchEncoder();
     const first = flows(5);
