@@ -14,9 +14,13 @@ export function cabi_realloc(oldPtr: usize, oldSize: usize, align: usize, newSiz
   return heap.realloc(oldPtr, newSize);
 }
 
+/** Counts the post-returns: what a call left in static memory for itself is stale once it changes. */
+export let arenaEpoch: u32 = 0;
+
 /** Post-return: drops everything the call allocated. */
 export function resetArena(): void {
   heap.reset();
+  arenaEpoch++;
 }
 
 /** Writes `result::ok(list)` into the return area. */

@@ -363,14 +363,22 @@ export function decodeBatch(ptr: usize, len: usize): Flow[] {
     const flow = new Flow();
     const m = r.mapHeader();
     const spans = heap.alloc(<usize>m * SPAN);
+    const end = r.end;
     for (let j = 0; j < m; j++) {
-      const klen = r.strHeader();
-      const kp = r.pos;
-      r.pos += klen;
-      const s = spans + <usize>j * SPAN;
-      store<u32>(s, <u32>kp);
-      store<u32>(s, klen, 4);
-      store<u32>(s, <u32>r.pos, 8);
+      // Keys are fixstr but for the odd long one.
+      let klen: u32;
+      let kp = r.pos;
+      if (kp >= end) unreachable();
+      const kb = <u32>load<u8>(kp);
+      if ((kb & 0xe0) == 0xa0) {
+        klen = kb & 0x1f;
+        kp++;
+      } else {
+        klen = r.strHeader();
+        kp = r.pos;
+      }
+      const vp = kp + <usize>klen;
+      if (vp >= end) unreachable();
       // The typed fields, by length first (most keys are not these).
       if (klen == 2) { if (keyIs(kp, klen, "id")) flow.iId = j; }
       else if (klen == 12) {
@@ -378,14 +386,21 @@ export function decodeBatch(ptr: usize, len: usize): Flow[] {
         else if (keyIs(kp, klen, "process_args")) flow.iArgs = j;
       } else if (klen == 10 && keyIs(kp, klen, "process_id")) flow.iPid = j;
       // Most values are fixstr or fixint: skipped inline.
-      const b = r.peek();
+      const b = <u32>load<u8>(vp);
+      let ve: usize;
       if ((b & 0xe0) == 0xa0) {
-        const e = r.pos + 1 + <usize>(b & 0x1f);
-        if (e > r.end) unreachable();
-        r.pos = e;
-      } else if (b < 0x80) r.pos++;
-      else r.skip();
-      store<u32>(s, <u32>r.pos, 12);
+        ve = vp + 1 + <usize>(b & 0x1f);
+        if (ve > end) unreachable();
+      } else if (b < 0x80) ve = vp + 1;
+      else {
+        r.pos = vp;
+        r.skip();
+        ve = r.pos;
+      }
+      r.pos = ve;
+      const s = spans + <usize>j * SPAN;
+      store<u64>(s, <u64>kp | (<u64>klen << 32));
+      store<u64>(s, <u64>vp | (<u64>ve << 32), 8);
     }
     flow.spans = spans;
     flow.count = m;

@@ -3,7 +3,8 @@
 // The writers below store through a raw output pointer `d` and ask for room
 // (`room`) once per value or field, not per byte; they return the new end.
 import { Reader, Writer } from "./msgpack";
-import { Flow } from "./flow";
+import { Extra, Flow } from "./flow";
+import { arenaEpoch } from "./abi";
 
 /** Lowercase hex digits, for `\u00XX` escapes. */
 const HEX: usize = memory.data<u8>([0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66]);
@@ -381,6 +382,66 @@ export function transcode(r: Reader, w: Writer): void {
   r.pos = rp;
 }
 
+// Per field index (up to FIELD_CACHE_SIZE), the previous flow's field: its
+// key pointer and the length through the value's end, then where its JSON
+// (key through value) lies in the writer and its length (4 × u32).
+const FIELD_CACHE_SIZE: i32 = 64;
+const FIELD_CACHE: usize = memory.data(FIELD_CACHE_SIZE << 4, 8);
+let cacheEpoch: u32 = u32.MAX_VALUE;
+let cacheWriter: usize = 0;
+let cacheEnd: usize = 0;
+
+/** True when the `n` bytes at `a` and `b` are equal (`top`: end of memory, for whole-word reads of the tail). */
+@inline function sameBytes(a: usize, b: usize, n: usize, top: usize): bool {
+  let i: usize = 0;
+  for (; i + 8 <= n; i += 8) if (load<u64>(a + i) != load<u64>(b + i)) return false;
+  if (i == n) return true;
+  if (a + i + 8 > top || b + i + 8 > top) return memory.compare(a + i, b + i, n - i) == 0;
+  return ((load<u64>(a + i) ^ load<u64>(b + i)) & (((<u64>1) << (<u64>(n - i) << 3)) - 1)) == 0;
+}
+
+/** Copies `n` bytes from earlier output `src` to `d` (room for n + 8: whole words). */
+@inline function copyWords(d: usize, src: usize, n: usize): void {
+  if (n > 64) {
+    memory.copy(d, src, n);
+    return;
+  }
+  for (let i: usize = 0; i < n; i += 8) store<u64>(d + i, load<u64>(src + i));
+}
+
+/** Writes `"key":value` of field `j`: room for 6 × klen + 204 bytes is there. */
+function fieldTo(d: usize, flow: Flow, j: i32, kp: usize, klen: usize, ex: Extra[] | null, name: string | null, pid: string | null, top: usize): usize {
+  store<u8>(d, 0x22);
+  d = escapeShort(d + 1, kp, klen, top);
+  store<u16>(d, 0x3a22); // '"' ':'
+  d += 2;
+  const rep = ex !== null ? flow.replacement(j) : null;
+  if (rep === null && (j == flow.iName || j == flow.iPid)) {
+    const s = j == flow.iName ? name : pid;
+    // (a null test, not `!== null`: that calls String.__eq)
+    if (changetype<usize>(s) != 0) return quotedString(d, changetype<string>(s));
+  }
+  if (rep !== null) {
+    rp = rep.ptr;
+    re = rep.ptr + rep.len;
+  } else {
+    const v = flow.valPtr(j);
+    const b = <u32>load<u8>(v);
+    // The common values inline: short strings and small integers.
+    if ((b & 0xe0) == 0xa0) {
+      const len = <usize>(b & 0x1f);
+      store<u8>(d, 0x22);
+      d = escapeShort(d + 1, v + 1, len, top);
+      store<u8>(d, 0x22);
+      return d + 1;
+    }
+    if (b < 0x80) return u32To(d, b);
+    rp = v;
+    re = flow.valEnd(j);
+  }
+  return transcodeTo(d);
+}
+
 /**
  * Writes the flows.log JSON line of a flow (without newline): every field in
  * batch order except `id`, then `process_args` with each list joined by spaces.
@@ -395,49 +456,45 @@ export function writeFlowLogJson(flow: Flow, w: Writer): void {
   const name = flow.touchedName();
   const pid = flow.touchedPid();
   const top = <usize>memory.size() << 16;
+  // The field cache holds the previous flow's fields only when they were written to this writer, in this call, and are still there.
+  if (cacheEpoch != arenaEpoch || cacheWriter != changetype<usize>(w) || w.len < cacheEnd) {
+    memory.fill(FIELD_CACHE, 0, FIELD_CACHE_SIZE << 4);
+    cacheEpoch = arenaEpoch;
+    cacheWriter = changetype<usize>(w);
+  }
+  const iId = flow.iId;
+  const iArgs = flow.iArgs;
   for (let j = 0; j < n; j++) {
-    if (j == flow.iId || j == flow.iArgs) continue; // process_args is written last
-    // One check for the key and an inline value (a fixstr: at most 6 × 31 + 2 bytes).
+    if (j == iId || j == iArgs) continue; // process_args is written last
+    const kp = flow.keyPtr(j);
     const klen = <usize>flow.keyLen(j);
+    const inLen = flow.valEnd(j) - kp;
+    // One check for the comma, the key and an inline value (a fixstr: at most 6 × 31 + 2 bytes).
     d = room(d, 6 * klen + 208);
     store<u8>(d, 0x2c);
     if (!first) d++;
     first = false;
-    store<u8>(d, 0x22);
-    d = escapeShort(d + 1, flow.keyPtr(j), klen, top);
-    store<u16>(d, 0x3a22); // '"' ':'
-    d += 2;
-    const rep = ex !== null ? flow.replacement(j) : null;
-    if (rep === null && (j == flow.iName || j == flow.iPid)) {
-      const s = j == flow.iName ? name : pid;
-      // (a null test, not `!== null`: that calls String.__eq)
-      if (changetype<usize>(s) != 0) {
-        d = quotedString(d, changetype<string>(s));
-        continue;
-      }
+    const c = FIELD_CACHE + (<usize>j << 4);
+    const cached = j < FIELD_CACHE_SIZE;
+    // The same key and value bytes as the previous flow's field j: the same JSON, copied from its item.
+    if (cached && <usize>load<u32>(c, 4) == inLen && sameBytes(<usize>load<u32>(c), kp, inLen, top)) {
+      const len = <usize>load<u32>(c, 12);
+      d = room(d, len + 8);
+      copyWords(d, w.ptr + <usize>load<u32>(c, 8), len);
+      d += len;
+      continue;
     }
-    if (rep !== null) {
-      rp = rep.ptr;
-      re = rep.ptr + rep.len;
-    } else {
-      const v = flow.valPtr(j);
-      const b = <u32>load<u8>(v);
-      // The common values inline: short strings and small integers.
-      if ((b & 0xe0) == 0xa0) {
-        const len = <usize>(b & 0x1f);
-        store<u8>(d, 0x22);
-        d = escapeShort(d + 1, v + 1, len, top);
-        store<u8>(d++, 0x22);
-        continue;
-      }
-      if (b < 0x80) {
-        d = u32To(d, b);
-        continue;
-      }
-      rp = v;
-      re = flow.valEnd(j);
+    const out = d - w.ptr;
+    d = fieldTo(d, flow, j, kp, klen, ex, name, pid, top);
+    if (cached) {
+      // not for a replaced or touched value: its JSON is not a function of the input bytes
+      const touched = (j == flow.iName && changetype<usize>(name) != 0) || (j == flow.iPid && changetype<usize>(pid) != 0);
+      const plain = !touched && (ex === null || flow.replacement(j) === null);
+      store<u32>(c, <u32>kp);
+      store<u32>(c, plain ? <u32>inLen : 0, 4);
+      store<u32>(c, <u32>out, 8);
+      store<u32>(c, <u32>(d - w.ptr - out), 12);
     }
-    d = transcodeTo(d);
   }
   if (ex !== null) {
     for (let k = 0; k < ex.length; k++) {
@@ -485,4 +542,5 @@ export function writeFlowLogJson(flow: Flow, w: Writer): void {
   d = room(d, 1);
   store<u8>(d++, 0x7d);
   w.len = d - w.ptr;
+  cacheEnd = w.len;
 }
