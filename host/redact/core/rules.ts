@@ -105,8 +105,6 @@ function hasSpace(s: string): boolean {
 
 const EQ: i32 = 0;
 const ENDS: i32 = 1;
-const CONTAINS: i32 = 2;
-const STARTS: i32 = 3;
 
 /** s[at, at+n) equals list[a, a+n). */
 function regionEq(s: string, at: i32, list: string, a: i32, n: i32): boolean {
@@ -116,10 +114,14 @@ function regionEq(s: string, at: i32, list: string, a: i32, n: i32): boolean {
 
 // Word lists as arrays: constant array literals are static data in the plugin (no per-call allocation).
 const SIGNATURE_QUERY_NAMES: string[] = ["SIG", "SIGNATURE", "X_AMZ_SIGNATURE", "X_GOOG_SIGNATURE", "KEY", "CODE"];
-const AUTH_HEADER_WORDS: string[] = ["AUTHORIZATION", "AUTHENTICATION", "COOKIE", "X_API_KEY", "PRIVATE_TOKEN"];
+// Header names holding a credential besides secret names, by first letter (headerWordIn): AUTHORIZATION, AUTHENTICATION, COOKIE, X_API_KEY, PRIVATE_TOKEN.
+const HEADER_A: string[] = ["AUTHORIZATION", "AUTHENTICATION"];
+const HEADER_C: string[] = ["COOKIE"];
+const HEADER_P: string[] = ["PRIVATE_TOKEN"];
+const HEADER_X: string[] = ["X_API_KEY"];
 const SETTING_WORDS: string[] = ["yes", "no", "true", "false", "on", "off"];
 
-/** Whether `s` equals / ends with / contains / starts with an entry of `list`. */
+/** Whether `s` equals (EQ) / ends with (ENDS) an entry of `list`. */
 function listMatch(s: string, list: string[], how: i32): boolean {
   const len = s.length;
   for (let e: i32 = 0; e < list.length; e++) {
@@ -128,14 +130,7 @@ function listMatch(s: string, list: string[], how: i32): boolean {
     if (n == 0 || n > len) continue;
     if (how == EQ) {
       if (n == len && regionEq(s, 0, w, 0, n)) return true;
-    } else if (how == ENDS) {
-      if (regionEq(s, len - n, w, 0, n)) return true;
-    } else if (how == STARTS) {
-      if (regionEq(s, 0, w, 0, n)) return true;
-    } else {
-      const c0 = w.charCodeAt(0);
-      for (let at: i32 = 0; at + n <= len; at++) if (s.charCodeAt(at) == c0 && regionEq(s, at, w, 0, n)) return true;
-    }
+    } else if (regionEq(s, len - n, w, 0, n)) return true;
   }
   return false;
 }
@@ -177,11 +172,6 @@ function nStarts(s: string, a: i32, b: i32, w: string): boolean {
 function nEnds(s: string, a: i32, b: i32, w: string): boolean {
   return w.length <= b - a && nAt(s, b - w.length, w);
 }
-function nContains(s: string, a: i32, b: i32, w: string): boolean {
-  const c0 = w.charCodeAt(0);
-  for (let at = a; at + w.length <= b; at++) if (nc(s.charCodeAt(at)) == c0 && nAt(s, at, w)) return true;
-  return false;
-}
 /** listMatch on the normalised region s[a, b). */
 function nList(s: string, a: i32, b: i32, list: string[], how: i32): boolean {
   const len = b - a;
@@ -192,11 +182,7 @@ function nList(s: string, a: i32, b: i32, list: string[], how: i32): boolean {
     if (n == 0 || n > len) continue;
     if (how == EQ) {
       if (n == len && nAt(s, a, w)) return true;
-    } else if (how == ENDS) {
-      if (w.charCodeAt(n - 1) == last && nAt(s, b - n, w)) return true;
-    } else if (how == STARTS) {
-      if (nAt(s, a, w)) return true;
-    } else if (nContains(s, a, b, w)) return true;
+    } else if (w.charCodeAt(n - 1) == last && nAt(s, b - n, w)) return true;
   }
   return false;
 }
@@ -219,9 +205,31 @@ function findStr(s: string, w: string, from: i32): i32 {
 
 // ---- which names are secrets ----
 
-const SECRET_WORDS: string[] = ["PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "APIKEY", "API_KEY", "ACCESS_KEY", "ACCESSKEY", "PRIVATE_KEY", "PRIVATEKEY", "CREDENTIAL", "ACCOUNT_KEY", "ACCOUNTKEY", "MASTER_KEY", "SHARED_KEY", "CONNECTION_STRING", "CONNECTIONSTRING", "AUTHORIZATION", "BEARER", "SIGNATURE", "LICENSE_KEY", "LICENSEKEY"];
-// A name ending like this is about a secret without being one: its file, name, id, type, lifetime, …
-const NOT_SECRET_SUFFIXES: string[] = ["FILE", "PATH", "DIR", "STDIN", "_ENV", "TYPE", "MODE", "_URL", "_URI", "_ID", "_IDS", "NAME", "LENGTH", "PROMPT", "TTL", "POLICY", "COMMAND", "_CMD", "VERSION", "FORMAT", "HELPER", "_STORE", "_HASH", "METHOD", "ENDPOINT", "_HOST", "_PORT", "_USER", "_EMAIL", "_ONLY", "EXPIRY", "EXPIRES", "LIFETIME", "DURATION", "_SCOPE", "_SCOPES", "LOCATION", "_REF", "_ENABLED", "_REGION", "PROVIDER", "_SOURCE", "_HEADER", "TIMEOUT", "_DATABASE", "_DB", "MECHANISM", "ROTATION", "ASKPASS", "_COUNT", "_LIMIT", "_SIZE", "_KIND", "_LABEL", "AUTHENTICATION"];
+// The words that make a name a secret (docs/redaction.md), by first letter: secretPositive compares at a
+// position only the words starting with its letter.
+const SECRET_A: string[] = ["APIKEY", "API_KEY", "ACCESS_KEY", "ACCESSKEY", "ACCOUNT_KEY", "ACCOUNTKEY", "AUTHORIZATION"];
+const SECRET_B: string[] = ["BEARER"];
+const SECRET_C: string[] = ["CREDENTIAL", "CONNECTION_STRING", "CONNECTIONSTRING"];
+const SECRET_L: string[] = ["LICENSE_KEY", "LICENSEKEY"];
+const SECRET_M: string[] = ["MASTER_KEY"];
+const SECRET_P: string[] = ["PASSWORD", "PASSWD", "PASSPHRASE", "PRIVATE_KEY", "PRIVATEKEY"];
+const SECRET_S: string[] = ["SECRET", "SHARED_KEY", "SIGNATURE"];
+const SECRET_T: string[] = ["TOKEN"];
+// A name ending like this is about a secret without being one (its file, name, id, type, lifetime, …), by last letter (notSecretSuffix).
+const NOT_SECRET_B: string[] = ["_DB"];
+const NOT_SECRET_D: string[] = ["_ID", "COMMAND", "_CMD", "METHOD", "_ENABLED", "_KIND"];
+const NOT_SECRET_E: string[] = ["FILE", "TYPE", "MODE", "NAME", "_STORE", "LIFETIME", "_SCOPE", "_SOURCE", "_DATABASE", "_SIZE"];
+const NOT_SECRET_F: string[] = ["_REF"];
+const NOT_SECRET_H: string[] = ["PATH", "LENGTH", "_HASH"];
+const NOT_SECRET_I: string[] = ["_URI"];
+const NOT_SECRET_L: string[] = ["_URL", "TTL", "_EMAIL", "_LABEL"];
+const NOT_SECRET_M: string[] = ["MECHANISM"];
+const NOT_SECRET_N: string[] = ["STDIN", "VERSION", "DURATION", "LOCATION", "_REGION", "ROTATION", "AUTHENTICATION"];
+const NOT_SECRET_R: string[] = ["DIR", "HELPER", "_USER", "PROVIDER", "_HEADER"];
+const NOT_SECRET_S: string[] = ["_IDS", "EXPIRES", "_SCOPES", "ASKPASS"];
+const NOT_SECRET_T: string[] = ["PROMPT", "FORMAT", "ENDPOINT", "_HOST", "_PORT", "TIMEOUT", "_COUNT", "_LIMIT"];
+const NOT_SECRET_V: string[] = ["_ENV"];
+const NOT_SECRET_Y: string[] = ["POLICY", "_ONLY", "EXPIRY"];
 const NOT_SECRET_NAMES: string[] = ["PWD", "OLDPWD", "WITH_TOKEN", "BYPASS", "COMPASS", "TOKENIZER", "TOKENS", "PASS_THROUGH"];
 
 /** Whether a normalised flag or key name names a secret (docs/redaction.md lists the words). */
@@ -233,36 +241,87 @@ export function secretName(norm: string): boolean {
 function secretNameAt(s: string, a: i32, b: i32): boolean {
   if (b - a < 3) return false;
   if (nStarts(s, a, b, "NO_") || nStarts(s, a, b, "_NO_")) return false;
-  // The positive tests first: most flags name no secret, and the exceptions below are longer lists.
-  const positive = hasSecretWord(s, a, b)
-    || nEnds(s, a, b, "PWD") || (nEnds(s, a, b, "PASS") && !nEnds(s, a, b, "BYPASS")) // MYSQL_PWD, SSHPASS, -storepass
-    || nEq(s, a, b, "PASSIN") || nEq(s, a, b, "PASSOUT") // openssl
-    // AUTH as a word: REDISCLI_AUTH, NPM_CONFIG__AUTH (a bare AUTH is user[:pass], see userPassSep)
-    || (!nEq(s, a, b, "AUTH") && (nStarts(s, a, b, "AUTH_") || nEnds(s, a, b, "_AUTH") || nContains(s, a, b, "_AUTH_")));
-  if (!positive) return false;
-  return !(nList(s, a, b, NOT_SECRET_NAMES, EQ) || nList(s, a, b, NOT_SECRET_SUFFIXES, ENDS));
+  // The positive tests first (one pass): most flags name no secret, and the exceptions below are longer lists.
+  if (!secretPositive(s, a, b)) return false;
+  return !(nList(s, a, b, NOT_SECRET_NAMES, EQ) || notSecretSuffix(s, a, b));
 }
 
-// First letters of SECRET_WORDS (bit c-64; all are A–Z) and the shortest length, set on first use (integers: no heap object at module level).
-let secretFirsts: i32 = 0;
-let secretShortest: i32 = 0;
+/** The normalised region s[a, b) ends with a NOT_SECRET_… suffix. */
+function notSecretSuffix(s: string, a: i32, b: i32): boolean {
+  switch (nc(s.charCodeAt(b - 1))) {
+    case 66: return nList(s, a, b, NOT_SECRET_B, ENDS);
+    case 68: return nList(s, a, b, NOT_SECRET_D, ENDS);
+    case 69: return nList(s, a, b, NOT_SECRET_E, ENDS);
+    case 70: return nList(s, a, b, NOT_SECRET_F, ENDS);
+    case 72: return nList(s, a, b, NOT_SECRET_H, ENDS);
+    case 73: return nList(s, a, b, NOT_SECRET_I, ENDS);
+    case 76: return nList(s, a, b, NOT_SECRET_L, ENDS);
+    case 77: return nList(s, a, b, NOT_SECRET_M, ENDS);
+    case 78: return nList(s, a, b, NOT_SECRET_N, ENDS);
+    case 82: return nList(s, a, b, NOT_SECRET_R, ENDS);
+    case 83: return nList(s, a, b, NOT_SECRET_S, ENDS);
+    case 84: return nList(s, a, b, NOT_SECRET_T, ENDS);
+    case 86: return nList(s, a, b, NOT_SECRET_V, ENDS);
+    case 89: return nList(s, a, b, NOT_SECRET_Y, ENDS);
+    default: return false;
+  }
+}
 
-/** nList(s, a, b, SECRET_WORDS, CONTAINS) in one pass over the region: only positions starting like a word are compared. */
-function hasSecretWord(s: string, a: i32, b: i32): boolean {
-  if (secretShortest == 0) {
-    for (let e: i32 = 0; e < SECRET_WORDS.length; e++) {
-      const w = SECRET_WORDS[e];
-      secretFirsts |= 1 << (w.charCodeAt(0) - 64);
-      if (secretShortest == 0 || w.length < secretShortest) secretShortest = w.length;
+/** A word of `list` starts at the normalised s[at…] and ends by `b`. */
+function wordAtIn(s: string, at: i32, b: i32, list: string[]): boolean {
+  for (let e: i32 = 0; e < list.length; e++) {
+    const w = list[e];
+    if (at + w.length <= b && nAt(s, at, w)) return true;
+  }
+  return false;
+}
+
+/**
+ * The positive half of secretNameAt in one pass over the normalised region s[a, b) (at least 3 long): it
+ * contains a secret word (SECRET_A … SECRET_T); or ends in PWD, or in PASS but not BYPASS (MYSQL_PWD,
+ * SSHPASS, -storepass); or is PASSIN / PASSOUT (openssl); or has AUTH as a word — AUTH_ at the start,
+ * _AUTH at the end, _AUTH_ inside (REDISCLI_AUTH, NPM_CONFIG__AUTH; a bare AUTH is user[:pass], see
+ * userPassLong: each of the three makes the name longer than AUTH).
+ */
+function secretPositive(s: string, a: i32, b: i32): boolean {
+  for (let at = a; at + 3 <= b; at++) {
+    switch (nc(s.charCodeAt(at))) {
+      case 65: {
+        if (wordAtIn(s, at, b, SECRET_A)) return true;
+        if (at + 4 <= b && nAt(s, at, "AUTH")) {
+          const after: i32 = at + 4 < b ? nc(s.charCodeAt(at + 4)) : -1;
+          if (at == a ? after == 95 : nc(s.charCodeAt(at - 1)) == 95 && (at + 4 == b || after == 95)) return true;
+        }
+        break;
+      }
+      case 66: if (wordAtIn(s, at, b, SECRET_B)) return true; break;
+      case 67: if (wordAtIn(s, at, b, SECRET_C)) return true; break;
+      case 76: if (wordAtIn(s, at, b, SECRET_L)) return true; break;
+      case 77: if (wordAtIn(s, at, b, SECRET_M)) return true; break;
+      case 80: {
+        if (wordAtIn(s, at, b, SECRET_P)) return true;
+        if (at + 3 == b && nAt(s, at, "PWD")) return true;
+        if (at + 4 == b && nAt(s, at, "PASS") && !(at - 2 >= a && nAt(s, at - 2, "BYPASS"))) return true;
+        if (at == a && (nEq(s, a, b, "PASSIN") || nEq(s, a, b, "PASSOUT"))) return true;
+        break;
+      }
+      case 83: if (wordAtIn(s, at, b, SECRET_S)) return true; break;
+      case 84: if (wordAtIn(s, at, b, SECRET_T)) return true; break;
+      default: break;
     }
   }
-  const firsts = secretFirsts;
-  for (let at = a; at + secretShortest <= b; at++) {
-    const c = nc(s.charCodeAt(at));
-    if (c < 64 || c > 95 || (firsts & (1 << (c - 64))) == 0) continue;
-    for (let e: i32 = 0; e < SECRET_WORDS.length; e++) {
-      const w = SECRET_WORDS[e];
-      if (w.charCodeAt(0) == c && at + w.length <= b && nAt(s, at, w)) return true;
+  return false;
+}
+
+/** The normalised region s[a, b) contains a word of HEADER_A … HEADER_X. */
+function headerWordIn(s: string, a: i32, b: i32): boolean {
+  for (let at = a; at + 6 <= b; at++) { // COOKIE is the shortest
+    switch (nc(s.charCodeAt(at))) {
+      case 65: if (wordAtIn(s, at, b, HEADER_A)) return true; break;
+      case 67: if (wordAtIn(s, at, b, HEADER_C)) return true; break;
+      case 80: if (wordAtIn(s, at, b, HEADER_P)) return true; break;
+      case 88: if (wordAtIn(s, at, b, HEADER_X)) return true; break;
+      default: break;
     }
   }
   return false;
@@ -275,7 +334,7 @@ function secretQueryNameAt(s: string, a: i32, b: i32): boolean {
 
 /** HTTP header names whose value is a credential. */
 function secretHeaderAt(s: string, a: i32, b: i32): boolean {
-  return secretNameAt(s, a, b) || nList(s, a, b, AUTH_HEADER_WORDS, CONTAINS);
+  return secretNameAt(s, a, b) || headerWordIn(s, a, b);
 }
 
 // ---- tools ----
@@ -338,6 +397,7 @@ const SETTING_MAX: i32 = 5; // the longest of SETTING_WORDS
 /** s[from, end) is a setting (`yes`, `off`, …: case-insensitive), not a secret. */
 function settingWord(s: string, from: i32): boolean {
   const len = s.length - from;
+  if (len > 2 * SETTING_MAX) return false; // what both paths below answer
   for (let k = from; k < s.length; k++) {
     // toLowerCase never shortens a string, and no non-ASCII character lowers to a setting's letters: the old path for those
     if (s.charCodeAt(k) >= 128) return len <= 2 * SETTING_MAX && listMatch(s.substring(from).toLowerCase(), SETTING_WORDS, EQ);
@@ -354,6 +414,12 @@ function settingWord(s: string, from: i32): boolean {
     }
     if (k == len) return true;
   }
+  return false;
+}
+
+/** An argument is `login` (`docker login -p …`). */
+function hasLogin(args: string[]): boolean {
+  for (let i: i32 = 0; i < args.length; i++) if (args[i].length == 5 && args[i] == "login") return true;
   return false;
 }
 
@@ -739,6 +805,8 @@ export class Redactor {
   counts: i32[] = [];
   /** Set by shapeAt. */
   shapeRule: i32 = 0;
+  /** Values replaced so far (never reset; `counts` is): unchanged means nothing was masked in between. */
+  replaced: i32 = 0;
   /** The rule in effect for the current list (null: none). */
   private rule: PolicyRule | null = null;
   private captureStart: i32 = -1;
@@ -747,13 +815,14 @@ export class Redactor {
   private ns: string = "";
   private na: i32 = 0;
   private nb: i32 = 0;
-  /** shortSpec of specTool/specLogin per letter (p a w P u U), -1 until asked. */
+  /** shortSpec of specTool per letter (p a w P u U, then p with `login`), -1 until asked. */
   private specTool: string = "";
-  private specLogin: boolean = false;
-  private specs: i32[] = [-1, -1, -1, -1, -1, -1];
+  private specs: i32[] = [-1, -1, -1, -1, -1, -1, -1];
   /** The last executable of redactList and its file name (flows of one process repeat it). */
   private lastExe: string = "";
   private lastTool: string = "";
+  /** redactList's `done` flags, reused. */
+  private doneBuf: boolean[] = [];
 
   constructor(mode: i32, replacement: string, hasher: Hasher, policy: Policy) {
     this.mode = mode;
@@ -766,6 +835,7 @@ export class Redactor {
   /** What a secret becomes, counted under `rule`. */
   replace(secret: string, rule: i32): string {
     this.counts[rule] = this.counts[rule] + 1;
+    this.replaced++;
     if (this.mode == MODE_HASH) return "[HMAC:" + this.hasher.hex16(secret) + "]";
     return this.replacement;
   }
@@ -798,12 +868,15 @@ export class Redactor {
   redactList(exe: string, args: string[]): string[] {
     const rule = this.policy.rules.length > 0 ? this.policy.ruleFor(exe) : null;
     this.rule = rule;
-    const before = this.total();
+    const before = this.replaced;
     let out: string[];
     if (rule != null && rule.allow) {
       out = rule.tokenShapes ? this.shapesOnly(args) : args;
     } else {
-      const done = new Array<boolean>(args.length).fill(false);
+      // one `done` array for every list (only its first args.length entries are read)
+      const done = this.doneBuf;
+      while (done.length < args.length) done.push(false);
+      for (let i: i32 = 0; i < args.length; i++) done[i] = false;
       const pre = this.applyPolicy(args, done);
       if (exe != this.lastExe) {
         this.lastExe = exe;
@@ -811,7 +884,7 @@ export class Redactor {
       }
       out = this.maskArgs(this.lastTool, pre, done, 0);
     }
-    if (this.mode == MODE_DROP_ARGS && this.total() != before) {
+    if (this.mode == MODE_DROP_ARGS && this.replaced != before) {
       out = new Array<string>(0);
       out.push(this.replacement);
     }
@@ -937,12 +1010,12 @@ export class Redactor {
 
   /** shortSpec, remembered for the last tool (the tool lists are compared once per tool and letter). */
   private spec(tool: string, letter: i32, login: boolean): i32 {
-    const k: i32 = letter == 112 ? 0 : letter == 97 ? 1 : letter == 119 ? 2 : letter == 80 ? 3 : letter == 117 ? 4 : letter == 85 ? 5 : -1;
+    // only -p depends on `login`: it has a slot for each
+    const k: i32 = letter == 112 ? (login ? 6 : 0) : letter == 97 ? 1 : letter == 119 ? 2 : letter == 80 ? 3 : letter == 117 ? 4 : letter == 85 ? 5 : -1;
     if (k < 0) return SPEC_NONE;
-    if (tool != this.specTool || login != this.specLogin) {
+    if (tool != this.specTool) {
       this.specTool = tool;
-      this.specLogin = login;
-      for (let i: i32 = 0; i < 6; i++) this.specs[i] = -1;
+      for (let i: i32 = 0; i < 7; i++) this.specs[i] = -1;
     }
     if (this.specs[k] < 0) this.specs[k] = shortSpec(tool, letter, login);
     return this.specs[k];
@@ -950,7 +1023,12 @@ export class Redactor {
 
   /** Sets ns/na/nb to the name s[a, b) for the n… comparisons: in place when ASCII, else its normName copy. */
   private norm(s: string, a: i32, b: i32): void {
-    for (let k = a; k < b; k++) {
+    this.normIf(s, a, b, true);
+  }
+
+  /** norm(), told whether s[a, b) may hold a non-ASCII character (`wide`: false when classify() saw none). */
+  private normIf(s: string, a: i32, b: i32, wide: boolean): void {
+    if (wide) for (let k = a; k < b; k++) {
       if (s.charCodeAt(k) >= 128) {
         const n = normName(s.substring(a, b));
         this.ns = n;
@@ -967,8 +1045,7 @@ export class Redactor {
   /** The neighbour-aware pass over one command's arguments (`tool` is the executable's file name). */
   maskArgs(tool: string, args: string[], done: boolean[], depth: i32): string[] {
     let out = args;
-    let login = false;
-    for (let i: i32 = 0; i < args.length; i++) if (args[i] == "login") login = true;
+    let login: i32 = -1; // whether an argument is `login`: looked up at the first -p
     const oracle = listMatch(tool, ORACLE_TOOLS, EQ);
     const mysqlsh = tool == "mysqlsh";
     let oracleSeen = false;
@@ -977,16 +1054,18 @@ export class Redactor {
       const a = args[i];
       let m = a;
       const n = a.length;
-      const next = i + 1 < args.length && !done[i + 1] ? args[i + 1] : "";
-      const nextIsValue = next.length > 0 && !(next.length > 1 && next.charCodeAt(0) == 45);
-      const isFlag = n >= 2 && a.charCodeAt(0) == 45 && a != "--" && !isDigit(a.charCodeAt(1));
+      const cls = classify(a);
+      const isFlag = n >= 2 && a.charCodeAt(0) == 45 && !(n == 2 && a.charCodeAt(1) == 45) && !isDigit(a.charCodeAt(1)); // not `--`
       const long = isFlag && a.charCodeAt(1) == 45;
-      const spec = isFlag && !long ? this.spec(tool, a.charCodeAt(1), login) : SPEC_NONE;
+      if (isFlag && !long && login < 0 && a.charCodeAt(1) == 112) login = hasLogin(args) ? 1 : 0;
+      const spec = isFlag && !long ? this.spec(tool, a.charCodeAt(1), login == 1) : SPEC_NONE;
       if (spec != SPEC_NONE && n > 2) {
         // -pSECRET, -uuser:pass (the value may hold `=`)
         m = "-" + a.charAt(1) + this.specValue(spec, a.substring(2));
-      } else if (isFlag && findChar(a, 61, 0) < 0) {
+      } else if (isFlag && (cls & C_EQ) == 0) {
         // a flag without `=`: its value may be the next argument
+        const next = i + 1 < args.length && !done[i + 1] ? args[i + 1] : "";
+        const nextIsValue = next.length > 0 && !(next.length > 1 && next.charCodeAt(0) == 45);
         if (spec != SPEC_NONE && spec != SPEC_ATTACHED && (nextIsValue || (spec >= SPEC_USER_COLON && next.length > 0))) {
           if (out == args) out = args.slice(0);
           out[i + 1] = this.specValue(spec, next);
@@ -995,7 +1074,7 @@ export class Redactor {
         } else if (n > 2 && !long && this.policyFlag(a, 0, 2)) {
           m = a.substring(0, 2) + this.replace(a.substring(2), RULE_POLICY_FLAG);
         } else {
-          this.norm(a, long ? 2 : 1, n);
+          this.normIf(a, long ? 2 : 1, n, (cls & C_WIDE) != 0);
           const ns = this.ns;
           const na = this.na;
           const nb = this.nb;
@@ -1005,7 +1084,9 @@ export class Redactor {
             i++;
             continue;
           }
-          if (userPassLong(tool, ns, na, nb) && next.length > 0) {
+          // the three name tests below are false for a name under 3 characters (-h, -U)
+          const named = nb - na >= 3;
+          if (named && next.length > 0 && userPassLong(tool, ns, na, nb)) {
             const v = this.userPass(next, 58);
             if (v != next) {
               if (out == args) out = args.slice(0);
@@ -1014,7 +1095,7 @@ export class Redactor {
             i++;
             continue;
           }
-          if (uriName(ns, na, nb) && nextIsValue) {
+          if (named && nextIsValue && uriName(ns, na, nb)) {
             const v = this.schemelessUserinfo(next);
             if (v != next) {
               if (out == args) out = args.slice(0);
@@ -1023,7 +1104,7 @@ export class Redactor {
               continue;
             }
           }
-          if (secretNameAt(ns, na, nb) && nextIsValue && !(nEq(ns, na, nb, "PASSWORD") && passwordIsSwitch(tool))) {
+          if (named && nextIsValue && secretNameAt(ns, na, nb) && !(nEq(ns, na, nb, "PASSWORD") && passwordIsSwitch(tool))) {
             const v = this.flagValue(next, RULE_FLAG);
             if (v != next) {
               if (out == args) out = args.slice(0);
@@ -1033,7 +1114,7 @@ export class Redactor {
             continue;
           }
         }
-      } else if (i + 2 < args.length && a == "set" && !done[i + 1] && !done[i + 2] && args[i + 1].indexOf("=") < 0 && !hasSpace(args[i + 1]) && secretName(normName(args[i + 1])) && args[i + 2].length > 0) {
+      } else if (n == 3 && i + 2 < args.length && a == "set" && !done[i + 1] && !done[i + 2] && args[i + 1].indexOf("=") < 0 && !hasSpace(args[i + 1]) && secretName(normName(args[i + 1])) && args[i + 2].length > 0) {
         // `aws configure set aws_secret_access_key SECRET`, `npm config set //reg/:_authToken SECRET`
         if (out == args) out = args.slice(0);
         out[i + 2] = this.replace(args[i + 2], RULE_POSITIONAL);
@@ -1052,7 +1133,7 @@ export class Redactor {
       } else if (mysqlsh && n > 0 && a.charCodeAt(0) != 45) {
         m = this.schemelessUserinfo(a); // mysqlsh root:SECRET@host:3306
       }
-      if (m == a) m = this.maskText(tool, a, depth);
+      if (m == a && n > 0) m = this.maskClassified(tool, a, depth, cls);
       if (m != a) {
         if (out == args) out = args.slice(0);
         out[i] = m;
@@ -1061,7 +1142,7 @@ export class Redactor {
     return out;
   }
 
-  /** `user:SECRET@host` without a scheme (mysqlsh --uri, --dsn …); URLs with a scheme are maskWord's. */
+  /** `user:SECRET@host` without a scheme (mysqlsh --uri, --dsn …); URLs with a scheme are maskUrls'. */
   private schemelessUserinfo(v: string): string {
     if (findStr(v, "://", 0) >= 0) return v;
     let at: i32 = v.length - 1;
@@ -1104,37 +1185,38 @@ export class Redactor {
 
   /** One argument on its own: `flag=value`, `KEY=value`, a header, a shell string, or a word. */
   maskText(tool: string, s0: string, depth: i32): string {
-    if (s0.length == 0) return s0;
-    let spaced = false;
-    let marks = false;
-    let shapes = false;
-    let prevAlnum = false;
-    const n = s0.length;
-    for (let i: i32 = 0; i < n; i++) {
-      const c = s0.charCodeAt(i);
-      if (!prevAlnum && !shapes && shapeStart(s0, i)) shapes = true; // where maskShapes would look
-      prevAlnum = isAlnum(c);
-      if (c > 61) continue; // most characters: none of = : or a space
-      if (c == 61 || c == 58) marks = true; // = :
-      else if (isSpace(c)) spaced = true;
-    }
+    return s0.length == 0 ? s0 : this.maskClassified(tool, s0, depth, classify(s0));
+  }
+
+  /** maskText of a non-empty `s0` whose classify() is `cls` (or more bits): each rule is skipped when a character it needs is absent. */
+  private maskClassified(tool: string, s0: string, depth: i32, cls: i32): string {
+    const spaced = (cls & C_SPACE) != 0;
     // Without a space, `=` or `:` no rule but the token shapes applies: no PEM header
     // (it has a space), no key=value or compound, no header, no URL.
-    if (!spaced && !marks) return shapes ? this.maskShapes(s0) : s0;
+    if (!spaced && (cls & (C_EQ | C_COLON)) == 0) return (cls & C_SHAPE) != 0 ? this.maskShapes(s0) : s0;
     const s = spaced ? this.maskPem(s0) : s0; // masking a PEM body keeps the spaces of its header
-    const kv = keyPrefixEnd(s);
+    if (s != s0) cls = C_ALL; // a new string: no skipping
+    const colons = (cls & C_COLON) != 0;
+    // key=value needs `=`, a header `:`, a list of parts `=` and one of , ; &
+    const kv = (cls & C_EQ) != 0 ? keyPrefixEnd(s) : -1;
     if (kv > 0) {
       const isFlag = s.charCodeAt(0) == 45;
-      if (!isFlag && !spaced && compoundSplit(s, 0) > 0) return this.maskCompound(s);
-      if (isFlag || !spaced) return this.maskKeyValue(tool, s, kv, isFlag, depth);
-      const hv = this.maskHeader(s.substring(kv + 1));
-      if (hv.length > 0) return s.substring(0, kv + 1) + hv;
+      if (!isFlag && !spaced && (cls & C_SEP) != 0 && compoundSplit(s, 0) > 0) return this.maskCompound(s);
+      if (isFlag || !spaced) return this.maskKeyValue(tool, s, kv, isFlag, depth, cls);
+      if (colons) {
+        const hv = this.maskHeader(s.substring(kv + 1));
+        if (hv.length > 0) return s.substring(0, kv + 1) + hv;
+      }
     }
-    const h = this.maskHeader(s);
-    if (h.length > 0) return h;
+    if (colons) {
+      const h = this.maskHeader(s);
+      if (h.length > 0) return h;
+    }
     if (spaced) return depth < MAX_DEPTH ? this.maskScript(s, depth + 1) : s;
-    if (s.charCodeAt(0) != 45 && compoundSplit(s, 0) > 0) return this.maskCompound(s);
-    return this.maskWord(s);
+    if ((cls & C_SEP) != 0 && (cls & C_EQ) != 0 && s.charCodeAt(0) != 45 && compoundSplit(s, 0) > 0) return this.maskCompound(s);
+    // a word: URL userinfo (`://` and `@`) and query secrets (`://`, `?` and `=`), then token shapes
+    const u = colons && ((cls & C_AT) != 0 || (cls & (C_QUERY | C_EQ)) == (C_QUERY | C_EQ)) ? this.maskUrls(s) : s;
+    return (cls & C_SHAPE) != 0 || u != s ? this.maskShapes(u) : u;
   }
 
   /** `a=1,b.password=x`, `Server=h;Password=x`, `a=1&token=x`: each part on its own. */
@@ -1153,34 +1235,51 @@ export class Redactor {
     return out;
   }
 
-  private maskKeyValue(tool: string, s: string, eq: i32, isFlag: boolean, depth: i32): string {
+  /**
+   * `flag=value` / `KEY=value` with `=` at `eq` (keyPrefixEnd) and classify() bits `cls`.
+   * The value is copied out only where a rule needs it.
+   */
+  private maskKeyValue(tool: string, s: string, eq: i32, isFlag: boolean, depth: i32, cls: i32): string {
     if (eq + 1 >= s.length || settingWord(s, eq + 1)) return s; // a setting, not a secret
-    const value = s.substring(eq + 1);
+    const vcls = valueClass(cls);
+    // a value without a space, `=`, `:` or shape start: maskText would return it as it is
+    const plainValue = (vcls & (C_SPACE | C_EQ | C_COLON | C_SHAPE)) == 0;
+    const wide = (cls & C_WIDE) != 0;
     if (isFlag) {
       const long = s.charCodeAt(1) == 45;
       const from: i32 = long ? 2 : 1; // the name is s[from, eq)
-      if (this.policyFlag(s, 0, eq)) return s.substring(0, eq + 1) + this.replace(value, RULE_POLICY_FLAG);
+      if (this.policyFlag(s, 0, eq)) return s.substring(0, eq + 1) + this.replace(s.substring(eq + 1), RULE_POLICY_FLAG);
       const jvm = !long && eq - from > 1 && s.charCodeAt(from) == 68; // -Dname
-      this.norm(s, jvm ? from + 1 : from, eq);
+      this.normIf(s, jvm ? from + 1 : from, eq, wide);
       const ns = this.ns;
       const na = this.na;
       const nb = this.nb;
-      if (userPassLong(tool, ns, na, nb)) return withValue(s, eq, value, this.userPass(value, 58));
-      if (secretNameAt(ns, na, nb) || (jvm && this.policyKey(ns, na, nb))) return withValue(s, eq, value, this.flagValue(value, jvm ? RULE_JVM : RULE_FLAG));
+      if (userPassLong(tool, ns, na, nb)) {
+        const value = s.substring(eq + 1);
+        return withValue(s, eq, value, this.userPass(value, 58));
+      }
+      if (secretNameAt(ns, na, nb) || (jvm && this.policyKey(ns, na, nb))) {
+        const value = s.substring(eq + 1);
+        return withValue(s, eq, value, this.flagValue(value, jvm ? RULE_JVM : RULE_FLAG));
+      }
       if (uriName(ns, na, nb)) {
+        const value = s.substring(eq + 1);
         const u = this.schemelessUserinfo(value);
         if (u != value) return s.substring(0, eq + 1) + u;
+        return plainValue ? s : withValue(s, eq, value, this.maskClassified(tool, value, depth, vcls));
       }
-      return withValue(s, eq, value, this.maskText(tool, value, depth));
+    } else {
+      this.normIf(s, 0, eq, wide);
+      const ns = this.ns;
+      const na = this.na;
+      const nb = this.nb;
+      if (this.policyKey(ns, na, nb)) return s.substring(0, eq + 1) + this.replace(s.substring(eq + 1), RULE_POLICY_KEY);
+      // SIG: a SAS signature; SECRET_ID: vault's approle secret (a flag --secret-id names a secret instead)
+      if (secretNameAt(ns, na, nb) || nEq(ns, na, nb, "SIG") || nEq(ns, na, nb, "SECRET_ID")) return s.substring(0, eq + 1) + this.replace(s.substring(eq + 1), RULE_KEY_VALUE);
     }
-    this.norm(s, 0, eq);
-    const ns = this.ns;
-    const na = this.na;
-    const nb = this.nb;
-    if (this.policyKey(ns, na, nb)) return s.substring(0, eq + 1) + this.replace(value, RULE_POLICY_KEY);
-    // SIG: a SAS signature; SECRET_ID: vault's approle secret (a flag --secret-id names a secret instead)
-    if (secretNameAt(ns, na, nb) || nEq(ns, na, nb, "SIG") || nEq(ns, na, nb, "SECRET_ID")) return s.substring(0, eq + 1) + this.replace(value, RULE_KEY_VALUE);
-    return withValue(s, eq, value, this.maskText(tool, value, depth));
+    if (plainValue) return s;
+    const value = s.substring(eq + 1);
+    return withValue(s, eq, value, this.maskClassified(tool, value, depth, vcls));
   }
 
   /** `Name: [scheme ]secret` when Name is a credential header → the secret masked; else "". */
@@ -1205,11 +1304,6 @@ export class Redactor {
     const kv = keyPrefixAt(s, v); // Cookie: session=SECRET
     if (kv > 0 && s.charCodeAt(v) != 45 && kv + 1 < s.length) v = kv + 1;
     return s.substring(0, v) + this.replace(s.substring(v), RULE_HEADER);
-  }
-
-  /** A word without spaces: URL userinfo and query secrets, then token shapes. */
-  private maskWord(s: string): string {
-    return this.maskShapes(this.maskUrls(s));
   }
 
   private maskUrls(s: string): string {
@@ -1357,6 +1451,55 @@ export class Redactor {
     }
     return last == 0 ? s : out + s.substring(last);
   }
+}
+
+// classify() bits: what an argument holds.
+const C_SPACE: i32 = 1; // a space (isSpace)
+const C_EQ: i32 = 2; // a `=`
+const C_EQS: i32 = 4; // a second `=`
+const C_COLON: i32 = 8; // a `:`
+const C_SEP: i32 = 16; // a `,` `;` or `&`
+const C_SHAPE: i32 = 32; // a position where maskShapes looks (shapeStart after a non-alphanumeric character or at 0)
+const C_WIDE: i32 = 64; // a character >= 128
+const C_AT: i32 = 128; // a `@`
+const C_QUERY: i32 = 256; // a `?`
+const C_ALL: i32 = 511;
+
+/**
+ * The classify() bits of the value after the `=` at keyPrefixEnd: the name before it has only name
+ * characters and `-`, so every bit but `=` and the shape start comes from the value; one `=` less,
+ * C_EQS kept (at least two `=` after it, for all it knows), C_SHAPE kept (the shape start may be in the name).
+ */
+function valueClass(cls: i32): i32 {
+  return (cls & ~(C_EQ | C_EQS)) | ((cls & C_EQS) != 0 ? C_EQ | C_EQS : 0);
+}
+
+/** Bit c - 97 for the lower-case letters a token shape starts with: d e g h n r s x. */
+const SHAPE_FIRSTS: i32 = (1 << 3) | (1 << 4) | (1 << 6) | (1 << 7) | (1 << 13) | (1 << 17) | (1 << 18) | (1 << 23);
+
+/** One pass over `s`: the C_ bits of the characters the rules look for. */
+function classify(s: string): i32 {
+  let cls: i32 = 0;
+  let prevAlnum = false;
+  const n = s.length;
+  for (let i: i32 = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 97 ? c <= 122 : c >= 65 ? c <= 90 : c >= 48 && c <= 57) {
+      // shapeStart is true only at A and at the lower-case letters of SHAPE_FIRSTS
+      if (!prevAlnum && (cls & C_SHAPE) == 0 && (c >= 97 ? ((SHAPE_FIRSTS >> (c - 97)) & 1) != 0 : c == 65) && shapeStart(s, i)) cls |= C_SHAPE;
+      prevAlnum = true;
+      continue;
+    }
+    prevAlnum = false;
+    if (c == 61) cls |= (cls & C_EQ) != 0 ? C_EQS : C_EQ;
+    else if (c == 58) cls |= C_COLON;
+    else if (c == 44 || c == 59 || c == 38) cls |= C_SEP;
+    else if (c == 64) cls |= C_AT;
+    else if (c == 63) cls |= C_QUERY;
+    else if (c >= 128) cls |= C_WIDE;
+    else if (isSpace(c)) cls |= C_SPACE;
+  }
+  return cls;
 }
 
 /** If `s` starts with `KEY=` or `-flag=` / `--flag=` (name characters only), the index of `=`; else -1. */

@@ -22,12 +22,20 @@ class HmacHasher extends Hasher {
   }
 }
 
-/** FNV-1a over the bytes of the flow's process name and argument lists as they lie in the batch; 0 when it has neither. */
+/** Mixes the bytes [p, e) into `h`: four at a time (multiply, xor-shift), the rest FNV-1a. */
+function mixBytes(h: u32, p: usize, e: usize): u32 {
+  for (; p + 4 <= e; p += 4) {
+    h = (h ^ load<u32>(p)) * 0x9e3779b1;
+    h ^= h >> 15;
+  }
+  for (; p < e; p++) h = (h ^ <u32>load<u8>(p)) * 16777619;
+  return h;
+}
+
+/** A hash of the bytes of the flow's process name and argument lists as they lie in the batch; 0 when it has neither. Equal hashes are confirmed by sameRaw. */
 function rawHash(f: Flow): u32 {
   if (f.iName < 0 || f.iArgs < 0) return 0;
-  let h: u32 = 2166136261;
-  for (let p = f.valPtr(f.iName), e = f.valEnd(f.iName); p < e; p++) h = (h ^ <u32>load<u8>(p)) * 16777619;
-  for (let p = f.valPtr(f.iArgs), e = f.valEnd(f.iArgs); p < e; p++) h = (h ^ <u32>load<u8>(p)) * 16777619;
+  const h = mixBytes(mixBytes(2166136261, f.valPtr(f.iName), f.valEnd(f.iName)), f.valPtr(f.iArgs), f.valEnd(f.iArgs));
   return h == 0 ? 1 : h;
 }
 
@@ -64,7 +72,8 @@ export function redact(flows: Flow[]): void {
   const seen = new Map<u32, i32>();
   const results = new Array<string[][] | null>(flows.length);
   const deltas = new Array<i32[] | null>(flows.length);
-  const before = new Array<i32>(RULE_COUNT);
+  // `before` mirrors r.counts as of the last flow; r.replaced tells whether a flow masked anything
+  const before = new Array<i32>(RULE_COUNT).fill(0);
   for (let i = 0; i < flows.length; i++) {
     const f = unchecked(flows[i]);
     const h = rawHash(f);
@@ -74,20 +83,28 @@ export function redact(flows: Flow[]): void {
       if (sameRaw(f, first)) {
         f.processArgs = unchecked(results[k])!;
         const d = unchecked(deltas[k]);
-        if (d !== null) for (let c = 0; c < RULE_COUNT; c++) unchecked(r.counts[c] = unchecked(r.counts[c]) + unchecked(d[c]));
+        if (d !== null) {
+          for (let c = 0; c < RULE_COUNT; c++) {
+            unchecked(r.counts[c] = unchecked(r.counts[c]) + unchecked(d[c]));
+            unchecked(before[c] = unchecked(before[c]) + unchecked(d[c]));
+          }
+        }
         continue;
       }
     }
-    for (let c = 0; c < RULE_COUNT; c++) unchecked(before[c] = unchecked(r.counts[c]));
+    const replaced = r.replaced;
     const lists = f.processArgs;
     for (let j = 0; j < lists.length; j++) unchecked(lists[j] = r.redactList(f.processName, unchecked(lists[j])));
-    if (h == 0 || seen.has(h)) continue; // no raw bytes, or a hash collision: not remembered
     let d: i32[] | null = null;
-    for (let c = 0; c < RULE_COUNT; c++) {
-      if (unchecked(r.counts[c]) == unchecked(before[c])) continue;
-      if (d === null) d = new Array<i32>(RULE_COUNT).fill(0);
-      unchecked(d![c] = unchecked(r.counts[c]) - unchecked(before[c]));
+    if (r.replaced != replaced) {
+      for (let c = 0; c < RULE_COUNT; c++) {
+        if (unchecked(r.counts[c]) == unchecked(before[c])) continue;
+        if (d === null) d = new Array<i32>(RULE_COUNT).fill(0);
+        unchecked(d![c] = unchecked(r.counts[c]) - unchecked(before[c]));
+        unchecked(before[c] = unchecked(r.counts[c]));
+      }
     }
+    if (h == 0 || seen.has(h)) continue; // no raw bytes, or a hash collision: not remembered
     seen.set(h, i);
     unchecked(results[i] = lists);
     unchecked(deltas[i] = d);
