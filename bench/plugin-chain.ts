@@ -238,9 +238,10 @@ async function breakdown(red: { wasm: string; sha256: string }, fmt: { wasm: str
   const format = await inProcess(fmt, 'formatter');
   const t = { encode: 0, redact: 0, splice: 0, format: 0, apply: 0, split: 0 };
   const spliceWriter = new MsgpackWriter();
+  const enc = new BatchEncoder(); // reused, reset per batch, as PluginChain's encoders are (a new one grows its buffers every batch)
   const run = (record: boolean) => {
     for (const b of batches) {
-      const enc = new BatchEncoder();
+      enc.reset();
       const t0 = performance.now();
       const input = enc.encode(b, 'msgpack');
       const t1 = performance.now();
