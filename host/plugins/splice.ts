@@ -74,6 +74,13 @@ class Cursor {
     const b = this.b;
     if (this.pos >= b.length) return false;
     const c = b[this.pos];
+    if (c >= 0xa0 && c <= 0xbf) {
+      // fixstr, the most common value in a flow: inline
+      const end = this.pos + 1 + (c & 0x1f);
+      if (end > b.length) return false;
+      this.pos = end;
+      return true;
+    }
     if (c < 0x80 || c >= 0xe0 || c === 0xc0 || c === 0xc2 || c === 0xc3) { this.pos++; return true; }
     if ((c >= 0xa0 && c <= 0xbf) || c === 0xd9 || c === 0xda || c === 0xdb) {
       const n = this.str();
@@ -128,11 +135,15 @@ interface Change {
   args: number;
 }
 
-/** Reads one output entry; undefined when it breaks the contract. */
-function readChange(c: Cursor): Change | undefined {
+/** Reads one output entry into `ch`; undefined when it breaks the contract. */
+function readChange(c: Cursor, ch: Change): Change | undefined {
   const m = c.map();
   if (m < 0) return undefined;
-  const ch: Change = { id: -1, idLen: 0, name: -1, pid: -1, args: -1 };
+  ch.id = -1;
+  ch.idLen = 0;
+  ch.name = -1;
+  ch.pid = -1;
+  ch.args = -1;
   const b = c.b;
   for (let k = 0; k < m; k++) {
     const klen = c.str();
@@ -247,11 +258,12 @@ export function spliceRedaction(input: Uint8Array, output: Uint8Array, w = new M
   if (n < 0 || out.array() !== n) return undefined;
   if (starts !== undefined && (starts.length !== n + 1 || starts[0] !== inp.pos || starts[n] !== input.length)) starts = undefined; // not this batch's
   const outStarts = new Uint32Array(n + 1);
+  const change: Change = { id: -1, idLen: 0, name: -1, pid: -1, args: -1 }; // reused for every entry
   w.pos = 0;
   w.arrayHeader(n);
   for (let i = 0; i < n; i++) {
     outStarts[i] = w.pos;
-    const ch = readChange(out);
+    const ch = readChange(out, change);
     if (ch === undefined) return undefined;
     const nextChange = out.pos; // copyValue below moves this cursor
     const flowStart = inp.pos;
