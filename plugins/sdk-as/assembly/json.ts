@@ -464,6 +464,8 @@ export function writeFlowLogJson(flow: Flow, w: Writer): void {
   }
   const iId = flow.iId;
   const iArgs = flow.iArgs;
+  const iName = flow.iName;
+  const iPid = flow.iPid;
   for (let j = 0; j < n; j++) {
     if (j == iId || j == iArgs) continue; // process_args is written last
     const kp = flow.keyPtr(j);
@@ -475,9 +477,12 @@ export function writeFlowLogJson(flow: Flow, w: Writer): void {
     if (!first) d++;
     first = false;
     const c = FIELD_CACHE + (<usize>j << 4);
+    // A replaced or touched value's JSON is not a function of the input bytes: not cached.
+    const plain = (ex === null || flow.replacement(j) === null) &&
+      !(j == iName && changetype<usize>(name) != 0) && !(j == iPid && changetype<usize>(pid) != 0);
     const cached = j < FIELD_CACHE_SIZE;
     // The same key and value bytes as the previous flow's field j: the same JSON, copied from its item.
-    if (cached && <usize>load<u32>(c, 4) == inLen && sameBytes(<usize>load<u32>(c), kp, inLen, top)) {
+    if (cached && plain && <usize>load<u32>(c, 4) == inLen && sameBytes(<usize>load<u32>(c), kp, inLen, top)) {
       const len = <usize>load<u32>(c, 12);
       d = room(d, len + 8);
       copyWords(d, w.ptr + <usize>load<u32>(c, 8), len);
@@ -487,9 +492,6 @@ export function writeFlowLogJson(flow: Flow, w: Writer): void {
     const out = d - w.ptr;
     d = fieldTo(d, flow, j, kp, klen, ex, name, pid, top);
     if (cached) {
-      // not for a replaced or touched value: its JSON is not a function of the input bytes
-      const touched = (j == flow.iName && changetype<usize>(name) != 0) || (j == flow.iPid && changetype<usize>(pid) != 0);
-      const plain = !touched && (ex === null || flow.replacement(j) === null);
       store<u32>(c, <u32>kp);
       store<u32>(c, plain ? <u32>inLen : 0, 4);
       store<u32>(c, <u32>out, 8);
