@@ -364,16 +364,18 @@ export function decodeBatch(ptr: usize, len: usize): Flow[] {
     const m = r.mapHeader();
     const spans = heap.alloc(<usize>m * SPAN);
     const end = r.end;
+    let p = r.pos; // a local: r.pos only for the slow paths (a field would be stored and reloaded per field)
     for (let j = 0; j < m; j++) {
       // Keys are fixstr but for the odd long one.
+      if (p >= end) unreachable();
       let klen: u32;
-      let kp = r.pos;
-      if (kp >= end) unreachable();
-      const kb = <u32>load<u8>(kp);
+      let kp: usize;
+      const kb = <u32>load<u8>(p);
       if ((kb & 0xe0) == 0xa0) {
         klen = kb & 0x1f;
-        kp++;
+        kp = p + 1;
       } else {
+        r.pos = p;
         klen = r.strHeader();
         kp = r.pos;
       }
@@ -387,21 +389,20 @@ export function decodeBatch(ptr: usize, len: usize): Flow[] {
       } else if (klen == 10 && keyIs(kp, klen, "process_id")) flow.iPid = j;
       // Most values are fixstr or fixint: skipped inline.
       const b = <u32>load<u8>(vp);
-      let ve: usize;
       if ((b & 0xe0) == 0xa0) {
-        ve = vp + 1 + <usize>(b & 0x1f);
-        if (ve > end) unreachable();
-      } else if (b < 0x80) ve = vp + 1;
+        p = vp + 1 + <usize>(b & 0x1f);
+        if (p > end) unreachable();
+      } else if (b < 0x80) p = vp + 1;
       else {
         r.pos = vp;
         r.skip();
-        ve = r.pos;
+        p = r.pos;
       }
-      r.pos = ve;
       const s = spans + <usize>j * SPAN;
       store<u64>(s, <u64>kp | (<u64>klen << 32));
-      store<u64>(s, <u64>vp | (<u64>ve << 32), 8);
+      store<u64>(s, <u64>vp | (<u64>p << 32), 8);
     }
+    r.pos = p;
     flow.spans = spans;
     flow.count = m;
     unchecked(flows[i] = flow);
