@@ -445,6 +445,8 @@ function fieldTo(d: usize, flow: Flow, j: i32, kp: usize, klen: usize, ex: Extra
 /**
  * Writes the flows.log JSON line of a flow (without newline): every field in
  * batch order except `id`, then `process_args` with each list joined by spaces.
+ * Into Items' buffer, a field whose bytes equal the previous flow's is copied
+ * from that flow's item.
  */
 export function writeFlowLogJson(flow: Flow, w: Writer): void {
   let d = room(start(w), 1);
@@ -456,8 +458,11 @@ export function writeFlowLogJson(flow: Flow, w: Writer): void {
   const name = flow.touchedName();
   const pid = flow.touchedPid();
   const top = <usize>memory.size() << 16;
-  // The field cache holds the previous flow's fields only when they were written to this writer, in this call, and are still there.
-  if (cacheEpoch != arenaEpoch || cacheWriter != changetype<usize>(w) || w.len < cacheEnd) {
+  // The field cache holds the previous flow's fields only when they were
+  // written to this writer, in this call, and are still there (a writer whose
+  // bytes stay: Items').
+  const useCache = w.appendOnly;
+  if (useCache && (cacheEpoch != arenaEpoch || cacheWriter != changetype<usize>(w) || w.len < cacheEnd)) {
     memory.fill(FIELD_CACHE, 0, FIELD_CACHE_SIZE << 4);
     cacheEpoch = arenaEpoch;
     cacheWriter = changetype<usize>(w);
@@ -480,7 +485,7 @@ export function writeFlowLogJson(flow: Flow, w: Writer): void {
     // A replaced or touched value's JSON is not a function of the input bytes: not cached.
     const plain = (ex === null || flow.replacement(j) === null) &&
       !(j == iName && changetype<usize>(name) != 0) && !(j == iPid && changetype<usize>(pid) != 0);
-    const cached = j < FIELD_CACHE_SIZE;
+    const cached = useCache && j < FIELD_CACHE_SIZE;
     // The same key and value bytes as the previous flow's field j: the same JSON, copied from its item.
     if (cached && plain && <usize>load<u32>(c, 4) == inLen && sameBytes(<usize>load<u32>(c), kp, inLen, top)) {
       const len = <usize>load<u32>(c, 12);
@@ -544,5 +549,5 @@ export function writeFlowLogJson(flow: Flow, w: Writer): void {
   d = room(d, 1);
   store<u8>(d++, 0x7d);
   w.len = d - w.ptr;
-  cacheEnd = w.len;
+  if (useCache) cacheEnd = w.len;
 }

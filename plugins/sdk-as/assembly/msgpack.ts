@@ -147,6 +147,8 @@ export class Writer {
   ptr: usize;
   len: usize = 0;
   cap: usize;
+  /** Bytes once written stay as they are (Items' buffer): the SDK may copy from them (writeFlowLogJson's field cache). */
+  appendOnly: bool = false;
   constructor(cap: usize = 4096) {
     this.ptr = heap.alloc(cap);
     this.cap = cap;

@@ -39,6 +39,7 @@ export class Items {
   private n: i32 = 0;
   constructor(sizeHint: usize, countHint: i32 = 16) {
     this.out = new Writer(sizeHint);
+    this.out.appendOnly = true; // items are never rewritten
     this.cap = countHint > 0 ? countHint : 1;
     this.list = heap.alloc(<usize>this.cap << 3);
   }
