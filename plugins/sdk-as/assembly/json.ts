@@ -436,6 +436,9 @@ function fieldTo(d: usize, flow: Flow, j: i32, kp: usize, klen: usize, ex: Extra
       return d + 1;
     }
     if (b < 0x80) return u32To(d, b);
+    // ports and counters: uint16/uint32 (the value's end is checked by decodeBatch)
+    if (b == 0xcd) return u32To(d, bswap<u16>(load<u16>(v, 1)));
+    if (b == 0xce) return u32To(d, bswap<u32>(load<u32>(v, 1)));
     rp = v;
     re = flow.valEnd(j);
   }
