@@ -47,6 +47,39 @@ describe('calico-json', () => {
     expect(JSON.parse(out.items[0]).tcp_mean_mss).toBe(1448);
   });
 
+  it('writes the same bytes when fields repeat, vary, go missing or come back between consecutive records (the formatter copies a field repeated from the previous record)', async () => {
+    let seed = 7;
+    const rnd = (m: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) >>> 8) % m;
+    const alphabet = ['a', 'Z', '0', ' ', '"', '\\', '/', '\n', '\t', '\b', '\f', '\u0000', '\u001f', '\u007f', 'é', '中', '💥', 'x'.repeat(9)];
+    const str = (len: number) => {
+      let t = '';
+      while (t.length < len) t += rnd(4) ? 'abcdefgh'[rnd(8)] : alphabet[rnd(alphabet.length)];
+      return t;
+    };
+    const nums = [0, 1, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1, 2 ** 53, 2 ** 60, -1, -33, -129, -32769, -(2 ** 31) - 1, 0.5, -1.25, 1e21, 1e-7, 123456.789];
+    const num = () => nums[rnd(nums.length)];
+    const records: FlowRecord[] = [];
+    for (let i = 0; i < 600; i++) {
+      // Runs of records that share most fields (as one interval's flows do), with some fields changed, dropped or added.
+      const r: Record<string, unknown> = { ...flow(i % 7), id: `r-${i}` };
+      if (rnd(2)) r.process_name = str(rnd(3) ? rnd(20) : rnd(5000));
+      if (rnd(3) === 0) r.process_args = [[str(rnd(40)), str(rnd(3) ? 3 : 4500)]];
+      if (rnd(2)) r.host = str(rnd(33));
+      if (rnd(3) === 0) r.bytes_in = num();
+      if (rnd(3) === 0) r.source_port = num();
+      if (rnd(4) === 0) r.dest_service_port = rnd(2) ? String(num()) : str(rnd(5));
+      if (rnd(4) === 0) r.dest_labels = { [str(rnd(10))]: str(rnd(20)), k: 'v' };
+      if (rnd(4) === 0) r.source_ip = null;
+      if (rnd(4) === 0) delete r.source_name;
+      if (rnd(4) === 0) delete r.host;
+      if (rnd(3) === 0) r.tcp_mean_mss = num();
+      records.push(r as unknown as FlowRecord);
+    }
+    const out = await runFormat('calico-json', records);
+    expect(out.stats.failures).toMatchObject({ malformed: 0, error: 0, trap: 0 });
+    for (let i = 0; i < records.length; i++) expect(out.items[i], `record ${i}`).toBe(text(builtinJsonItem(records[i])));
+  });
+
   it('builtin:json-lines is an alias of builtin:calico-json', async () => {
     expect(await resolveBuiltin('json-lines')).toBe(await resolveBuiltin('calico-json'));
     const chain = await PluginChain.create({ cacheDir: CACHE_DIR, chain: [{ name: 'old-name', stage: 'formatter', path: 'builtin:json-lines' }] }, { log: testLog, resolveBuiltin });
