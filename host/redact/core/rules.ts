@@ -383,12 +383,16 @@ function shortSpec(tool: string, letter: i32, login: boolean): i32 {
 
 /** Long flags holding `user:secret` (normalised name s[a, b)): `--auth` (any tool), curl's `--user` / `--proxy-user`. */
 function userPassLong(tool: string, s: string, a: i32, b: i32): boolean {
+  const last = b > a ? nc(s.charCodeAt(b - 1)) : 0;
+  if (last != 72 && last != 83 && last != 82) return false; // every name below ends in H, S or R
   if (nEq(s, a, b, "AUTH") || nEq(s, a, b, "BASIC_AUTH") || nEq(s, a, b, "CREDS") || nEnds(s, a, b, "_CREDS")) return true; // skopeo --src-creds
   return tool == "curl" && (nEq(s, a, b, "USER") || nEq(s, a, b, "PROXY_USER"));
 }
 
 /** Flags whose value is a connection URI (`--uri`, `--url`, `--dsn`, `--connect`; normalised name s[a, b)). */
 function uriName(s: string, a: i32, b: i32): boolean {
+  const last = b > a ? nc(s.charCodeAt(b - 1)) : 0;
+  if (last != 73 && last != 76 && last != 78 && last != 84) return false; // every name below ends in I, L, N or T
   return nEnds(s, a, b, "URI") || nEnds(s, a, b, "URL") || nEnds(s, a, b, "DSN") || nEq(s, a, b, "CONNECT") || nEq(s, a, b, "CONNECTION");
 }
 
@@ -413,6 +417,24 @@ function settingWord(s: string, from: i32): boolean {
       k++;
     }
     if (k == len) return true;
+  }
+  return false;
+}
+
+/** listMatch(tool, ORACLE_TOOLS, EQ), most tools rejected on their first letter (every entry starts with d e i r or s). */
+function oracleTool(tool: string): boolean {
+  const c = tool.length > 0 ? tool.charCodeAt(0) : 0;
+  return (c == 100 || c == 101 || c == 105 || c == 114 || c == 115) && listMatch(tool, ORACLE_TOOLS, EQ);
+}
+
+/** The file name of the path s (from its last `/`) is an entry of SHELL_WRAPPERS; without baseName's copy. */
+function wrapperWord(s: string): boolean {
+  let a: i32 = s.length;
+  while (a > 0 && s.charCodeAt(a - 1) != 47) a--;
+  const n = s.length - a;
+  for (let e: i32 = 0; e < SHELL_WRAPPERS.length; e++) {
+    const w = SHELL_WRAPPERS[e];
+    if (w.length == n && regionEq(s, a, w, 0, n)) return true;
   }
   return false;
 }
@@ -1021,6 +1043,12 @@ export class Redactor {
     return this.specs[k];
   }
 
+  /** secretName(normName(w)) without the copy when `w` is ASCII. */
+  private secretWord(w: string): boolean {
+    this.norm(w, 0, w.length);
+    return secretNameAt(this.ns, this.na, this.nb);
+  }
+
   /** Sets ns/na/nb to the name s[a, b) for the n… comparisons: in place when ASCII, else its normName copy. */
   private norm(s: string, a: i32, b: i32): void {
     this.normIf(s, a, b, true);
@@ -1046,7 +1074,7 @@ export class Redactor {
   maskArgs(tool: string, args: string[], done: boolean[], depth: i32): string[] {
     let out = args;
     let login: i32 = -1; // whether an argument is `login`: looked up at the first -p
-    const oracle = listMatch(tool, ORACLE_TOOLS, EQ);
+    const oracle = oracleTool(tool);
     const mysqlsh = tool == "mysqlsh";
     let oracleSeen = false;
     for (let i: i32 = 0; i < args.length; i++) {
@@ -1114,7 +1142,7 @@ export class Redactor {
             continue;
           }
         }
-      } else if (n == 3 && i + 2 < args.length && a == "set" && !done[i + 1] && !done[i + 2] && args[i + 1].indexOf("=") < 0 && !hasSpace(args[i + 1]) && secretName(normName(args[i + 1])) && args[i + 2].length > 0) {
+      } else if (n == 3 && i + 2 < args.length && a == "set" && !done[i + 1] && !done[i + 2] && args[i + 1].indexOf("=") < 0 && !hasSpace(args[i + 1]) && this.secretWord(args[i + 1]) && args[i + 2].length > 0) {
         // `aws configure set aws_secret_access_key SECRET`, `npm config set //reg/:_authToken SECRET`
         if (out == args) out = args.slice(0);
         out[i + 2] = this.replace(args[i + 2], RULE_POSITIONAL);
@@ -1133,7 +1161,8 @@ export class Redactor {
       } else if (mysqlsh && n > 0 && a.charCodeAt(0) != 45) {
         m = this.schemelessUserinfo(a); // mysqlsh root:SECRET@host:3306
       }
-      if (m == a && n > 0) m = this.maskClassified(tool, a, depth, cls);
+      // without a space, `=`, `:` or shape start maskText keeps the argument
+      if (m == a && (cls & (C_SPACE | C_EQ | C_COLON | C_SHAPE)) != 0) m = this.maskClassified(tool, a, depth, cls);
       if (m != a) {
         if (out == args) out = args.slice(0);
         out[i] = m;
@@ -1194,7 +1223,7 @@ export class Redactor {
     // Without a space, `=` or `:` no rule but the token shapes applies: no PEM header
     // (it has a space), no key=value or compound, no header, no URL.
     if (!spaced && (cls & (C_EQ | C_COLON)) == 0) return (cls & C_SHAPE) != 0 ? this.maskShapes(s0) : s0;
-    const s = spaced ? this.maskPem(s0) : s0; // masking a PEM body keeps the spaces of its header
+    const s = spaced && (cls & C_PEM) != 0 ? this.maskPem(s0) : s0; // masking a PEM body keeps the spaces of its header
     if (s != s0) cls = C_ALL; // a new string: no skipping
     const colons = (cls & C_COLON) != 0;
     // key=value needs `=`, a header `:`, a list of parts `=` and one of , ; &
@@ -1414,7 +1443,7 @@ export class Redactor {
       while (j < words.length && !words[j].sep) j++;
       // words[i, j): one command; leading assignments and wrappers (sudo, env, …) before the tool
       let t = i;
-      while (t < j && (keyPrefixEnd(words[t].text) > 0 && words[t].text.charCodeAt(0) != 45 || listMatch(baseName(words[t].text), SHELL_WRAPPERS, EQ) || (t > i && words[t].text.startsWith("-")))) t++;
+      while (t < j && (keyPrefixEnd(words[t].text) > 0 && words[t].text.charCodeAt(0) != 45 || wrapperWord(words[t].text) || (t > i && words[t].text.startsWith("-")))) t++;
       const tool = t < j ? baseName(words[t].text) : "";
       const args = new Array<string>(0);
       for (let k = i; k < j; k++) args.push(words[k].text);
@@ -1463,7 +1492,8 @@ const C_SHAPE: i32 = 32; // a position where maskShapes looks (shapeStart after 
 const C_WIDE: i32 = 64; // a character >= 128
 const C_AT: i32 = 128; // a `@`
 const C_QUERY: i32 = 256; // a `?`
-const C_ALL: i32 = 511;
+const C_PEM: i32 = 512; // `-----` (a PEM header or footer)
+const C_ALL: i32 = 1023;
 
 /**
  * The classify() bits of the value after the `=` at keyPrefixEnd: the name before it has only name
@@ -1491,7 +1521,10 @@ function classify(s: string): i32 {
       continue;
     }
     prevAlnum = false;
-    if (c == 61) cls |= (cls & C_EQ) != 0 ? C_EQS : C_EQ;
+    if (c == 46 || c == 47 || c == 95) continue; // . / _: common, and no rule looks for them here
+    if (c == 45) {
+      if (i + 4 < n && s.charCodeAt(i + 1) == 45 && s.charCodeAt(i + 2) == 45 && s.charCodeAt(i + 3) == 45 && s.charCodeAt(i + 4) == 45) cls |= C_PEM;
+    } else if (c == 61) cls |= (cls & C_EQ) != 0 ? C_EQS : C_EQ;
     else if (c == 58) cls |= C_COLON;
     else if (c == 44 || c == 59 || c == 38) cls |= C_SEP;
     else if (c == 64) cls |= C_AT;
