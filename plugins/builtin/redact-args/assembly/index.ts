@@ -77,7 +77,8 @@ export function redact(flows: Flow[]): void {
   for (let i = 0; i < flows.length; i++) {
     const f = unchecked(flows[i]);
     const h = rawHash(f);
-    if (h != 0 && seen.has(h)) {
+    const known = h != 0 && seen.has(h); // nothing is added to `seen` before this flow's own set below
+    if (known) {
       const k = seen.get(h);
       const first = unchecked(flows[k]);
       if (sameRaw(f, first)) {
@@ -104,7 +105,7 @@ export function redact(flows: Flow[]): void {
         unchecked(before[c] = unchecked(r.counts[c]));
       }
     }
-    if (h == 0 || seen.has(h)) continue; // no raw bytes, or a hash collision: not remembered
+    if (h == 0 || known) continue; // no raw bytes, or a hash collision: not remembered
     seen.set(h, i);
     unchecked(results[i] = lists);
     unchecked(deltas[i] = d);
