@@ -9,6 +9,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type AddressInfo } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,8 +68,48 @@ const canConnect = (port: number) => new Promise<boolean>((resolve) => {
   s.on('error', () => resolve(false));
 });
 
-/** Starts rsyslogd (on the given ports, or free ones); `pki` gives the TLS listener its certificate. */
+/** APP-NAME of the readiness probes; `messages()` leaves them out. */
+const PROBE_APP = 'procflow-probe';
+let probes = 0;
+
+/** Sends one octet-counted message over a TCP or TLS connection and closes it. */
+function sendFramed(port: number, tls: boolean, msg: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const frame = `${Buffer.byteLength(msg)} ${msg}`;
+    const s = tls ? tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => s.end(frame, () => resolve())) : connect({ host: '127.0.0.1', port }, () => s.end(frame, () => resolve()));
+    s.on('error', reject);
+  });
+}
+
+/**
+ * Starts rsyslogd (on the given ports, or free ones); `pki` gives the TLS
+ * listener its certificate. Ready when a probe sent to each listener is in
+ * its output: a port picked free can be taken by another test process before
+ * rsyslog binds it, and then connections succeed but reach that process (free
+ * ports are tried again, up to three times).
+ */
 export async function startRsyslog(pki: TestPki, ports?: { udpPort: number; tcpPort: number; tlsPort: number }): Promise<Rsyslog> {
+  for (let attempt = 1; ; attempt++) {
+    const rs = await startOnce(pki, ports);
+    const id = `probe-${process.pid}-${++probes}`;
+    const msg = (t: string) => `<14>1 2026-01-01T00:00:00Z probe ${PROBE_APP} - - [probe@32473 id="${id}-${t}"] readiness probe`;
+    const seen = () => new Set(rs.raw().filter((m) => m.app === PROBE_APP).map((m) => /id="([^"]+)"/.exec(m.sd)?.[1]));
+    try {
+      await sendFramed(rs.tcpPort, false, msg('tcp'));
+      await sendFramed(rs.tlsPort, true, msg('tls'));
+      const udp = createSocket('udp4');
+      await new Promise<void>((r, j) => udp.send(msg('udp'), rs.udpPort, '127.0.0.1', (err) => (err ? j(err) : r())));
+      udp.close();
+      await waitFor(() => ['tcp', 'tls', 'udp'].every((t) => seen().has(`${id}-${t}`)), `rsyslogd's output to hold a probe from each listener (ports ${rs.udpPort}/${rs.tcpPort}/${rs.tlsPort})`, 5_000);
+      return rs;
+    } catch (err) {
+      await rs.stop();
+      if (ports || attempt >= 3) throw err;
+    }
+  }
+}
+
+async function startOnce(pki: TestPki, ports?: { udpPort: number; tcpPort: number; tlsPort: number }): Promise<Rsyslog & { raw(): SyslogMessage[] }> {
   if (!RSYSLOGD) throw new Error('rsyslogd is not installed: apt-get install rsyslog rsyslog-openssl');
   // Restarted on the same ports, it appends to the same output: one directory per port set.
   const dir = ports ? (dirs.get(ports.tcpPort) ?? mkdtempSync(join(tmpdir(), 'procflow-rsyslog-'))) : mkdtempSync(join(tmpdir(), 'procflow-rsyslog-'));
@@ -97,10 +138,11 @@ action(type="omfile" file="${out}" template="jsonl" flushOnTXEnd="on" asyncWriti
     void Promise.all([canConnect(tcpPort), canConnect(tlsPort)]).then(([a, b]) => (up = a && b));
     return up;
   }, 'rsyslogd to listen', 15_000);
+  // Only complete lines: rsyslog may be in the middle of writing the last one.
+  const raw = () => (existsSync(out) ? readFileSync(out, 'utf8').split('\n').slice(0, -1).map((l) => JSON.parse(l) as SyslogMessage) : []);
   return {
-    udpPort, tcpPort, tlsPort,
-    // Only complete lines: rsyslog may be in the middle of writing the last one.
-    messages: () => (existsSync(out) ? readFileSync(out, 'utf8').split('\n').slice(0, -1).map((l) => JSON.parse(l) as SyslogMessage) : []),
+    udpPort, tcpPort, tlsPort, raw,
+    messages: () => raw().filter((m) => m.app !== PROBE_APP),
     running: () => child.exitCode === null && child.signalCode === null,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
