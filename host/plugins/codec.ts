@@ -33,7 +33,7 @@ export class BatchEncoder {
     const n = flows.length;
     const prev = this.prev !== undefined && this.prev.flows.length === n ? this.prev : undefined;
     const starts = new Uint32Array(n + 1);
-    w.pos = 0;
+    w.restart();
     w.arrayHeader(n);
     for (let i = 0; i < n; i++) {
       starts[i] = w.pos;

@@ -14,6 +14,8 @@ const TWO_32 = 4294967296;
 export class MsgpackWriter {
   buf: Buffer;
   pos = 0;
+  /** Bumped by `restart`: bytes written before may be overwritten from then on (shape encoders stop reusing them). */
+  seq = 0;
 
   constructor(size = 1 << 16) {
     this.buf = Buffer.allocUnsafe(size);
@@ -27,6 +29,27 @@ export class MsgpackWriter {
     const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+  }
+
+  /** Starts writing again from the beginning of the buffer. */
+  restart(): void {
+    this.pos = 0;
+    this.seq++;
+  }
+
+  /** Appends a copy of bytes written earlier, [from, to) (before `pos`). */
+  copyRun(from: number, to: number): void {
+    const n = to - from;
+    this.ensure(n); // a new buffer keeps the earlier bytes at their offsets
+    const b = this.buf;
+    if (n <= 32) {
+      let p = this.pos;
+      for (let i = from; i < to; i++) b[p++] = b[i];
+      this.pos = p;
+    } else {
+      b.copyWithin(this.pos, from, to);
+      this.pos += n;
+    }
   }
 
   /** The bytes written, copied into an ArrayBuffer of their own (safe to transfer). */
@@ -227,6 +250,25 @@ export class MsgpackWriter {
 
 type ShapeEncoder = (w: MsgpackWriter, o: Record<string, unknown>) => void;
 
+/**
+ * What a shape's encoder remembers of the last record it wrote: each field's
+ * value and where its key and value bytes lie (-1: not reusable), valid while
+ * the writer is the same, not restarted, and not moved back.
+ */
+interface ShapeState {
+  writer: MsgpackWriter | undefined;
+  /** Set while a record is being written (a nested record of the same shape must not touch the state). */
+  busy: boolean;
+  seq: number;
+  end: number;
+  vals: unknown[];
+  /** Start and end of each field in the last record; `ns`/`ne` are filled for the record being written, then swapped in. */
+  ps: Int32Array;
+  pe: Int32Array;
+  ns: Int32Array;
+  ne: Int32Array;
+}
+
 /** Objects with fewer keys (labels, policies) are not worth a generated encoder. */
 const SHAPE_MIN_KEYS = 8;
 
@@ -242,6 +284,12 @@ function countKeysAtLeast(o: object, n: number): boolean {
  * says each value's likely type: strings and numbers are written by direct
  * calls behind a typeof check, so V8 can inline them; anything else (or a
  * value of another type) goes through `value`.
+ *
+ * Records of one batch repeat most fields (host, action, names, placeholders,
+ * counters): a string, number, boolean or null field equal (===) to the same
+ * field of the record written just before in this batch is not encoded again;
+ * its bytes (key and value) are copied from that record, and runs of such
+ * fields are copied at once. Maps and arrays are always encoded.
  */
 function compileShape(keys: string[], sample: Record<string, unknown>): ShapeEncoder | undefined {
   if (keys.some((k) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))) return undefined;
@@ -251,16 +299,44 @@ function compileShape(keys: string[], sample: Record<string, unknown>): ShapeEnc
     if (t === 'number') return `if (typeof v === 'number') w.num(v); else w.value(v);`;
     return 'w.value(v);';
   };
+  // Key bytes written as constants (keys are ASCII identifiers shorter than 32 chars: fixstr).
+  const key = (k: string) => (k.length < 32 ? `w.ensure(${k.length + 1}); b = w.buf; p = w.pos; ${[0xa0 | k.length, ...[...k].map((c) => c.charCodeAt(0))].map((x) => `b[p++] = ${x};`).join(' ')} w.pos = p;` : `w.str(${JSON.stringify(k)});`);
+  const flush = 'if (rf >= 0) { w.copyRun(rf, rt); rf = -1; }';
+  const field = (k: string, j: number) => {
+    const v = sample[k];
+    const reusable = v === null || (typeof v !== 'object' && typeof v !== 'function');
+    if (!reusable) return `v = o.${k}; ns[${j}] = -1; if (v !== undefined) { ${flush} ${key(k)} ${write(k)} }`;
+    return [
+      `v = o.${k};`,
+      `if (v === undefined) ns[${j}] = -1;`,
+      `else if (ok && ps[${j}] >= 0 && v === pv[${j}] && (v === null || typeof v !== 'object')) {`,
+      `  if (rf < 0 || rt !== ps[${j}]) { ${flush} rf = ps[${j}]; }`,
+      `  rt = pe[${j}]; ns[${j}] = w.pos + ps[${j}] - rf; ne[${j}] = w.pos + rt - rf;`,
+      `} else { ${flush} ns[${j}] = w.pos; ${key(k)} ${write(k)} ne[${j}] = w.pos; pv[${j}] = v; }`,
+    ].join('\n');
+  };
   // Keys are identifiers (checked above), so they are safe to inline in the generated source.
   const body = [
+    'return function (w, o) {',
     'let n = 0;',
     ...keys.map((k) => `if (o.${k} !== undefined) n++;`),
     'w.mapHeader(n);',
-    'let v, b, p;',
-    // Key bytes written as constants (keys are ASCII identifiers shorter than 32 chars: fixstr).
-    ...keys.map((k) => `v = o.${k}; if (v !== undefined) { ${k.length < 32 ? `w.ensure(${k.length + 1}); b = w.buf; p = w.pos; ${[0xa0 | k.length, ...[...k].map((c) => c.charCodeAt(0))].map((x) => `b[p++] = ${x};`).join(' ')} w.pos = p;` : `w.str(${JSON.stringify(k)});`} ${write(k)} }`),
+    // A record of this shape nested in one being written (re-entry) reuses nothing and keeps the state as it is.
+    'const inner = S.busy;',
+    'const ok = !inner && S.writer === w && S.seq === w.seq && w.pos >= S.end;',
+    `const pv = inner ? new Array(${keys.length}) : S.vals, ps = S.ps, pe = S.pe, ns = inner ? new Int32Array(${keys.length}) : S.ns, ne = inner ? new Int32Array(${keys.length}) : S.ne;`,
+    'let v, b, p, rf = -1, rt = -1;',
+    'S.busy = true;',
+    'try {',
+    ...keys.map(field),
+    flush,
+    '} catch (err) { S.writer = undefined; throw err; } finally { if (!inner) S.busy = false; }',
+    'if (!inner) { S.writer = w; S.seq = w.seq; S.end = w.pos; S.ps = ns; S.pe = ne; S.ns = ps; S.ne = pe; }',
+    '};',
   ].join('\n');
-  return new Function('w', 'o', body) as ShapeEncoder;
+  const n = keys.length;
+  const state: ShapeState = { writer: undefined, busy: false, seq: 0, end: 0, vals: new Array(n).fill(undefined), ps: new Int32Array(n).fill(-1), pe: new Int32Array(n), ns: new Int32Array(n).fill(-1), ne: new Int32Array(n) };
+  return new Function('S', body)(state) as ShapeEncoder;
 }
 
 const shapes = new ShapeCache<ShapeEncoder | undefined>(compileShape);

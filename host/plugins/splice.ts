@@ -259,7 +259,7 @@ export function spliceRedaction(input: Uint8Array, output: Uint8Array, w = new M
   if (starts !== undefined && (starts.length !== n + 1 || starts[0] !== inp.pos || starts[n] !== input.length)) starts = undefined; // not this batch's
   const outStarts = new Uint32Array(n + 1);
   const change: Change = { id: -1, idLen: 0, name: -1, pid: -1, args: -1 }; // reused for every entry
-  w.pos = 0;
+  w.restart();
   w.arrayHeader(n);
   for (let i = 0; i < n; i++) {
     outStarts[i] = w.pos;
