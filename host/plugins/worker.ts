@@ -16,7 +16,7 @@
 import { randomFillSync } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { BatchEncoder } from './codec.js';
-import { coreImports, directStage, type DirectStage, type HostFunctions } from './direct-call.js';
+import { coreImports, directStage, type DirectStage, type HostFunctions, type HostProcess as Process } from './direct-call.js';
 import { installPromisingFallback } from './jspi-fallback.js';
 import { WARMUP_FLOWS } from './warmup.js';
 import type { DefineMsg, FailureKind, FromWorker, LookupContext, RunMsg, StageFn, ToWorker } from './protocol.js';
@@ -30,15 +30,6 @@ interface PluginExports {
   enrich?(b: Uint8Array): Uint8Array;
   redact?(b: Uint8Array): Uint8Array;
   format?(b: Uint8Array): Uint8Array[];
-}
-
-interface Process {
-  pid: number;
-  ppid: number;
-  name: string;
-  args: string[];
-  cgroup: string;
-  uid: number;
 }
 
 /** One instance of a component: what the glue returned, and its core instances. */
