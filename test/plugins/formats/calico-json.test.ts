@@ -9,7 +9,7 @@ import { resolveBuiltin } from '../../../host/plugins/builtin.js';
 import { PluginChain } from '../../../host/plugins/chain.js';
 import { builtinJsonItem } from '../../../host/plugins/codec.js';
 import { testLog } from '../../helpers/logger.js';
-import { CACHE_DIR, flow } from '../helpers.js';
+import { CACHE_DIR, entry, flow } from '../helpers.js';
 import { FORMAT_FIXTURES, runFormat } from './fixtures.js';
 
 const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
@@ -78,6 +78,27 @@ describe('calico-json', () => {
     const out = await runFormat('calico-json', records);
     expect(out.stats.failures).toMatchObject({ malformed: 0, error: 0, trap: 0 });
     for (let i = 0; i < records.length; i++) expect(out.items[i], `record ${i}`).toBe(text(builtinJsonItem(records[i])));
+  });
+
+  it("writeFlowLogJson writes what the plugin changed, never a cached copy of the input's value (fixture touch-format)", async () => {
+    // Neighbours equal but for what the plugin changes: a cache keyed on input bytes alone would copy the old values.
+    const records = Array.from({ length: 120 }, (_, i) => ({ ...flow(i % 2), id: `t-${i}` }) as FlowRecord);
+    const chain = await PluginChain.create({ cacheDir: CACHE_DIR, chain: [await entry('fixtures/touch-format', { timeoutMs: 10_000 })] }, { log: testLog });
+    try {
+      const out = await chain.process(records);
+      expect(chain.stats()['touch-format'].failures).toMatchObject({ malformed: 0, error: 0, trap: 0 });
+      records.forEach((r, i) => {
+        const want: Record<string, unknown> = { ...r };
+        if (i % 3 === 0) want.process_name = `X${r.process_name}`;
+        if (i % 4 === 0) want.process_id = 'P';
+        if (i % 5 === 0) want.process_args = [['a b', 'c']];
+        if (i % 2 === 0) want.host = `h${i % 4}`;
+        if (i % 6 === 0) want.extra_n = i;
+        expect(text(out.items[i]), `record ${i}`).toBe(text(builtinJsonItem(want as unknown as FlowRecord)));
+      });
+    } finally {
+      await chain.close();
+    }
   });
 
   it('builtin:json-lines is an alias of builtin:calico-json', async () => {
