@@ -231,7 +231,7 @@ export class Agent {
   private logStats(): void {
     this.log.info({
       hooks: this.capture.counters(), malformed: this.capture.malformed, attribution: this.attribution.stats,
-      processCache: this.cache.stats(), flowTable: this.table.stats(), agent: this.stats, plugins: this.routing.chainStats(),
+      processCache: this.cache.stats(), flowTable: this.table.stats(), agent: this.stats, plugins: this.routing.chainStats(), pluginPools: this.routing.poolStats(),
       routing: this.routing.router.stats(), sinks: Object.fromEntries(this.routing.sinks.map((s) => [s.name, s.metrics()])),
     }, 'stats');
   }

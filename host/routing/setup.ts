@@ -21,6 +21,8 @@ import { Router, type Route, type RouteChain } from './router.js';
 export type OwnedChain = RouteChain & {
   close(): Promise<void>;
   stats?(): unknown;
+  /** The chain's worker pool counters (PluginChain.poolStats). */
+  poolStats?(): unknown;
   reload?(cfg: PluginsConfig): Promise<{ ok: true } | { ok: false; error: Error }>;
 };
 
@@ -56,6 +58,8 @@ export interface Routing {
   summary: RouteSummary[];
   /** Plugin counters by route (`(before routing)` for the shared chain); routes sharing a chain show the same counters. */
   chainStats(): Record<string, unknown>;
+  /** Worker pool counters by route, keyed as `chainStats` (workers spawned and terminated, instantiations, spares). */
+  poolStats(): Record<string, unknown>;
   /**
    * Hot reload: loads each route's plugins from `next` beside the running
    * ones and swaps between batches (PluginChain.reload). Routes and sinks are
@@ -142,6 +146,7 @@ export async function buildRouting(cfg: RoutingConfig, make: RoutingFactories, l
     const done = (shared: OwnedChain | undefined, router: Router): Routing => ({
       shared, router, sinks: [...sinks.values()], chains, summary,
       chainStats: () => Object.fromEntries(byRoute.map(([n, c]) => [n, c.stats?.()])),
+      poolStats: () => Object.fromEntries(byRoute.map(([n, c]) => [n, c.poolStats?.()])),
       reload: (next) => reloadRoutes(cfg, next, chainOf),
     });
     const route = async (name: string, entries: PluginEntry[], sinkNames: string[], match?: Route['match']): Promise<Route> => {

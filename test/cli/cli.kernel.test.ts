@@ -205,6 +205,9 @@ describe('procflow run', () => {
     expect(src.process_args).toEqual([`${PROJECT_ROOT}/test/fixtures/net-peer.mjs tcp-client 127.0.0.1 ${port} 1000 37`]);
     expect(src.end_time - src.start_time).toBeLessThan(60); // a partial interval, ended by the stop
     expect(stderr).toMatch(/"msg":"stats"/);
+    // The default chain's pool: one worker, redact-args instantiated in it, a spare built after.
+    const stats = JSON.parse(stderr.split('\n').filter((l) => l.includes('"msg":"stats"')).at(-1)!);
+    expect(Object.values(stats.pluginPools)[0]).toMatchObject({ workersSpawned: 1, workersTerminated: 0, instantiations: 1 });
   });
 
   kernelIt('masks secrets in process_args by default (built-in redact-args), also with an empty chain; off only with plugins.defaultRedaction: false', async () => {
