@@ -15,7 +15,7 @@
 // Needs root, qemu-system-x86, busybox-static, kmod, cpio, apt-get/dpkg-deb, and npm ci done (it
 // compiles dist/ and the BPF object itself, into .cache/kernels/tree/).
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -332,7 +332,19 @@ async function main() {
     const t0 = t();
     if (!k.error) {
       try {
-        k.status = await boot(k.dir, buildInitramfs(k, k.dir, k.runDir, tree), k.outDir, k.consoleLog);
+        const initrd = buildInitramfs(k, k.dir, k.runDir, tree);
+        k.status = await boot(k.dir, initrd, k.outDir, k.consoleLog);
+        // A guest that ended without its runner's exit code (e.g. a guest kernel panic while booting
+        // under TCG, seen once in 6.12's sched_clock) is booted once more; the first console is kept
+        // and the retry is reported, so a crash our programs cause still fails twice and shows.
+        if (k.status !== 'timeout' && !existsSync(join(k.outDir, 'rc'))) {
+          const first = join(k.runDir, 'console-first-boot.log');
+          renameSync(k.consoleLog, first);
+          k.retried = tail(first, 200).find((l) => /Kernel panic|BUG:|Oops/.test(l))?.replace(/^\s*\[[\s\d.]+\]\s*/, '') ?? `qemu exit ${k.status}, no runner exit code`;
+          rmSync(k.outDir, { recursive: true, force: true });
+          mkdirSync(k.outDir, { recursive: true });
+          k.status = await boot(k.dir, initrd, k.outDir, k.consoleLog);
+        }
       } catch (err) {
         k.error = err.message;
       }
@@ -346,6 +358,7 @@ async function main() {
     const result = readJson(join(outDir, 'result.json'));
     const rc = existsSync(join(outDir, 'rc')) ? readFileSync(join(outDir, 'rc'), 'utf8').trim() : undefined;
     const why = k.error ?? (status === 'timeout' ? `qemu killed after ${timeoutS} s` : rc === undefined ? `guest did not finish (qemu exit ${status})` : '');
+    if (k.retried) say(`retry  ${k.release}: the first boot ended without the runner's exit code (${k.retried}); booted once more (its console: ${relative(ROOT, join(runDir, 'console-first-boot.log'))})`);
     say(`boot   ${k.release}: qemu ${status === 'timeout' ? 'timed out' : `exited ${status}`} after ${secs(k.bootMs)}; guest runner exit ${rc ?? 'none'}; logs in ${relative(ROOT, runDir)}`);
     if (result?.auto) say(`auto   ${k.release}: hooks=auto picks ${Object.entries(result.auto).map(([h, f]) => `${h}=${f ?? 'none'}`).join(' ')}`);
     for (const cell of CELLS) {
