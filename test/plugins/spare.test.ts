@@ -5,10 +5,13 @@
  * event rather than for time to pass.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { PluginChain } from '../../host/plugins/chain.js';
 import { BatchEncoder, decodeBatch } from '../../host/plugins/codec.js';
 import { loadPlugin, type LoadedPlugin } from '../../host/plugins/loader.js';
 import { PluginPool } from '../../host/plugins/pool.js';
 import type { DefineMsg } from '../../host/plugins/protocol.js';
+import { waitFor } from '../helpers/flow-records.js';
+import { testLog } from '../helpers/logger.js';
 import { CACHE_DIR, entry, flow, flows } from './helpers.js';
 
 let pool: PluginPool | undefined;
@@ -84,5 +87,26 @@ describe('spare instances', () => {
     const b = await pool.define(def(loaded, 'b', [], { spare: false }));
     expect([a.fromSpare, b.fromSpare]).toEqual([false, false]);
     expect((await pool.call('b', 'redact', new BatchEncoder().encode(flows(1), 'msgpack'), 5000)).ok).toBe(true);
+  });
+});
+
+describe('spare instances across a reload', () => {
+  it('a reload that changes only the config binds the spare to the new config', async () => {
+    const red = await entry('builtin/redact-args');
+    const chain = await PluginChain.create({ cacheDir: CACHE_DIR, chain: [{ ...red, config: { replacement: '[OLD]' } }] }, { log: testLog });
+    try {
+      const args = async () => (await chain.process([flow(0)])).flows[0].process_args.flat().join(' ');
+      expect(await args()).toContain('[OLD]');
+      // The worker builds the spare right after the first instantiation.
+      await waitFor(() => chain.poolStats().sparesBuilt >= 1, 'the spare of redact-args', 10_000);
+      const res = await chain.reload({ cacheDir: CACHE_DIR, chain: [{ ...red, config: { replacement: '[NEW]' } }] });
+      expect(res.ok).toBe(true);
+      const after = await args();
+      expect(after).toContain('[NEW]');
+      expect(after).not.toContain('[OLD]');
+      expect(chain.poolStats().fromSpare).toBe(1);
+    } finally {
+      await chain.close();
+    }
   });
 });
