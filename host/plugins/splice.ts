@@ -82,7 +82,7 @@ class Cursor {
       return true;
     }
     if (c < 0x80 || c >= 0xe0 || c === 0xc0 || c === 0xc2 || c === 0xc3) { this.pos++; return true; }
-    if ((c >= 0xa0 && c <= 0xbf) || c === 0xd9 || c === 0xda || c === 0xdb) {
+    if (c === 0xd9 || c === 0xda || c === 0xdb) {
       const n = this.str();
       if (n < 0) return false;
       this.pos += n;

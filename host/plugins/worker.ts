@@ -49,10 +49,8 @@ interface Binding {
 
 interface Held {
   def: DefineMsg;
-  exports?: PluginExports;
-  memories: WebAssembly.Memory[];
-  cores: WebAssembly.Instance[];
-  direct: Partial<Record<StageFn, DirectStage>>;
+  /** Its instance; undefined until instantiated, and once poisoned. */
+  inst?: Instance;
   /** Set during the warm-up call: the plugin's log lines are dropped. */
   muted?: boolean;
   /** Lookups of the batch being processed. */
@@ -187,6 +185,12 @@ interface Spare {
 /** At most one spare per component (spareKey) in this worker. */
 const spares = new Map<string, Spare>();
 
+/** A held definition of component `k` takes spares: one is worth keeping. */
+function spareWanted(k: string): boolean {
+  for (const x of held.values()) if (x.def.spare !== false && spareKey(x.def) === k) return true;
+  return false;
+}
+
 /** Starts building a spare for `def`'s component unless one exists, is being built, or the definition opts out. */
 function scheduleSpare(def: DefineMsg): void {
   if (def.spare === false) return;
@@ -204,7 +208,7 @@ function scheduleSpare(def: DefineMsg): void {
       return;
     }
     if (spares.get(k) !== spare) return; // dropped meanwhile
-    if (![...held.values()].some((x) => x.def.spare !== false && spareKey(x.def) === k)) {
+    if (!spareWanted(k)) {
       spares.delete(k);
       return;
     }
@@ -225,18 +229,10 @@ async function takeSpare(h: Held): Promise<Instance | undefined> {
   return spare.inst;
 }
 
-/** Makes `inst` the instance of `h`. */
-function adopt(h: Held, inst: Instance): void {
-  h.exports = inst.exports;
-  h.memories = inst.memories;
-  h.cores = inst.cores;
-  h.direct = inst.direct;
-}
-
 /** A fresh instance for `h`: its component's spare when there is one, else built now. */
 async function instantiate(h: Held): Promise<{ fromSpare: boolean }> {
   const spare = await takeSpare(h);
-  adopt(h, spare ?? (await createInstance(h.def, { h }, false)));
+  h.inst = spare ?? (await createInstance(h.def, { h }, false));
   return { fromSpare: spare !== undefined };
 }
 
@@ -246,7 +242,7 @@ function classify(h: Held, err: unknown): { kind: FailureKind; message: string }
     return { kind: 'error', message: String((err as { payload: unknown }).payload) };
   }
   // Anything else (a trap, or the glue failing to lift malformed canonical ABI data) poisons the instance.
-  const biggest = Math.max(0, ...h.memories.map((m) => m.buffer.byteLength));
+  const biggest = Math.max(0, ...(h.inst?.memories ?? []).map((m) => m.buffer.byteLength));
   if (err instanceof WebAssembly.RuntimeError && biggest >= h.def.memoryCapBytes * 0.75) {
     return { kind: 'memory', message: `${message} with ${Math.round(biggest / 1048576)} MiB of linear memory` };
   }
@@ -259,14 +255,15 @@ function classify(h: Held, err: unknown): { kind: FailureKind; message: string }
  * lines are not forwarded. False when the call trapped (instance poisoned).
  */
 function warmUp(h: Held, encoding: 'msgpack' | 'json'): boolean {
-  const fn = (['enrich', 'redact', 'format'] as const).find((f) => h.exports?.[f]);
+  const inst = h.inst!;
+  const fn = (['enrich', 'redact', 'format'] as const).find((f) => inst.exports[f]);
   if (!fn) return true;
   const input = new BatchEncoder().encode(WARMUP_FLOWS, encoding);
   h.muted = true;
   try {
-    const direct = h.direct[fn];
+    const direct = inst.direct[fn];
     if (direct) direct(input);
-    else (h.exports![fn] as (b: Uint8Array) => unknown).call(h.exports, input);
+    else (inst.exports[fn] as (b: Uint8Array) => unknown).call(inst.exports, input);
     return true;
   } catch (err) {
     return classify(h, err).kind === 'error';
@@ -288,16 +285,13 @@ function setContext(h: Held, ctx: LookupContext | undefined): void {
 async function onMessage(msg: ToWorker): Promise<void> {
   switch (msg.type) {
     case 'define':
-      held.set(msg.key, { def: msg, memories: [], cores: [], direct: {} });
+      held.set(msg.key, { def: msg });
       return;
     case 'drop': {
       const gone = held.get(msg.key);
       held.delete(msg.key);
-      // The last definition of a component takes its spare with it.
-      if (gone) {
-        const k = spareKey(gone.def);
-        if (![...held.values()].some((x) => spareKey(x.def) === k)) spares.delete(k);
-      }
+      // The last definition of a component that takes spares takes its spare with it.
+      if (gone && !spareWanted(spareKey(gone.def))) spares.delete(spareKey(gone.def));
       return;
     }
     case 'instantiate': {
@@ -309,24 +303,24 @@ async function onMessage(msg: ToWorker): Promise<void> {
       const t0 = performance.now();
       try {
         const { fromSpare } = await instantiate(h);
-        const encoding = h.exports!.batchEncoding();
-        const contentType = h.exports!.contentType?.();
+        const encoding = h.inst!.exports.batchEncoding();
+        const contentType = h.inst!.exports.contentType?.();
         const ms = performance.now() - t0;
         if (!warmUp(h, encoding)) {
           // The warm-up batch trapped: hand over a fresh instance (the pipeline's calls apply the policies).
-          adopt(h, await createInstance(h.def, { h }, false));
+          h.inst = await createInstance(h.def, { h }, false);
         }
         send({ type: 'instantiated', id: msg.id, ok: true, encoding, contentType, ms, fromSpare });
         scheduleSpare(h.def);
       } catch (err) {
-        h.exports = undefined;
+        h.inst = undefined;
         send({ type: 'instantiated', id: msg.id, ok: false, message: err instanceof Error ? err.message : String(err) });
       }
       return;
     }
     case 'call': {
       const h = held.get(msg.key);
-      if (!h?.exports) {
+      if (!h?.inst) {
         send({ type: 'result', id: msg.id, ok: false, kind: 'error', message: 'instance not ready' });
         return;
       }
@@ -348,18 +342,19 @@ type Invoked =
 
 /** Calls one stage function of an instance; a trap poisons it. Outputs are buffers of their own (transferable). */
 function invoke(h: Held, fnName: StageFn, input: Uint8Array, ctx: LookupContext | undefined): Invoked {
-  const fn = h.exports![fnName];
+  const inst = h.inst!;
+  const fn = inst.exports[fnName];
   if (!fn) return { ok: false, kind: 'malformed', message: `no export ${fnName}` };
   setContext(h, ctx);
   try {
-    const direct = h.direct[fnName];
+    const direct = inst.direct[fnName];
     if (direct) {
       const r = direct(input);
       if (!r.ok) return { ok: false, kind: 'error', message: r.error };
       return 'items' in r ? { ok: true, items: r.items } : { ok: true, output: r.output };
     }
     if (fnName === 'format') {
-      const items = h.exports!.format!(input);
+      const items = inst.exports.format!(input);
       if (!Array.isArray(items)) throw new TypeError('format returned no list');
       let total = 0;
       for (const it of items) total += it.byteLength;
@@ -373,12 +368,12 @@ function invoke(h: Held, fnName: StageFn, input: Uint8Array, ctx: LookupContext 
       }
       return { ok: true, items: { buf, offsets } };
     }
-    const out = (fn as (b: Uint8Array) => Uint8Array).call(h.exports, input);
+    const out = (fn as (b: Uint8Array) => Uint8Array).call(inst.exports, input);
     // The glue hands back a view we own; keep its buffer when it is exactly ours.
     return { ok: true, output: out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : out.slice() };
   } catch (err) {
     const { kind, message } = classify(h, err);
-    if (kind !== 'error') h.exports = undefined; // poisoned
+    if (kind !== 'error') h.inst = undefined; // poisoned
     return { ok: false, kind, message };
   } finally {
     h.ctx = undefined;
@@ -401,7 +396,7 @@ function run(msg: RunMsg): void {
   for (let i = 0; i < msg.steps.length; i++) {
     const step = msg.steps[i];
     const h = held.get(step.key);
-    if (!h?.exports) {
+    if (!h?.inst) {
       send({ type: 'result', id: msg.id, ok: false, kind: 'error', message: 'instance not ready', index: i });
       return;
     }
