@@ -235,34 +235,23 @@ function numberTo(d: usize, v: f64): usize {
   return ascii(d, s);
 }
 
-function arrayTo(d: usize, n: u32): usize {
-  store<u8>(d++, 0x5b);
+/** A MessagePack array (`isMap` false) or map of `n` entries at `rp` as a JSON array or object at `d`. */
+function containerTo(d: usize, n: u32, isMap: bool): usize {
+  store<u8>(d++, isMap ? 0x7b : 0x5b);
   for (let i: u32 = 0; i < n; i++) {
     if (i > 0) {
       d = room(d, 1);
       store<u8>(d++, 0x2c);
     }
     d = transcodeTo(d);
-  }
-  d = room(d, 1);
-  store<u8>(d, 0x5d);
-  return d + 1;
-}
-
-function mapTo(d: usize, n: u32): usize {
-  store<u8>(d++, 0x7b);
-  for (let i: u32 = 0; i < n; i++) {
-    if (i > 0) {
+    if (isMap) {
       d = room(d, 1);
-      store<u8>(d++, 0x2c);
+      store<u8>(d++, 0x3a);
+      d = transcodeTo(d);
     }
-    d = transcodeTo(d);
-    d = room(d, 1);
-    store<u8>(d++, 0x3a);
-    d = transcodeTo(d);
   }
   d = room(d, 1);
-  store<u8>(d, 0x7d);
+  store<u8>(d, isMap ? 0x7d : 0x5d);
   return d + 1;
 }
 
@@ -279,8 +268,8 @@ function transcodeTo(d: usize): usize {
     const n = <usize>(b & 0x1f);
     return quoted(d, need(n), n);
   }
-  if ((b & 0xf0) == 0x90) return arrayTo(d, b & 0x0f);
-  if ((b & 0xf0) == 0x80) return mapTo(d, b & 0x0f);
+  if ((b & 0xf0) == 0x90) return containerTo(d, b & 0x0f, false);
+  if ((b & 0xf0) == 0x80) return containerTo(d, b & 0x0f, true);
   switch (b) {
     case 0xc0: store<u32>(d, 0x6c6c756e); return d + 4; // null
     case 0xc2: store<u32>(d, 0x736c6166); store<u8>(d, 0x65, 4); return d + 5; // false
@@ -299,10 +288,10 @@ function transcodeTo(d: usize): usize {
     case 0xd9: { const n = <usize>load<u8>(need(1)); return quoted(d, need(n), n); }
     case 0xda: { const n = <usize>bswap<u16>(load<u16>(need(2))); return quoted(d, need(n), n); }
     case 0xdb: { const n = <usize>bswap<u32>(load<u32>(need(4))); return quoted(d, need(n), n); }
-    case 0xdc: return arrayTo(d, bswap<u16>(load<u16>(need(2))));
-    case 0xdd: return arrayTo(d, bswap<u32>(load<u32>(need(4))));
-    case 0xde: return mapTo(d, bswap<u16>(load<u16>(need(2))));
-    case 0xdf: return mapTo(d, bswap<u32>(load<u32>(need(4))));
+    case 0xdc: return containerTo(d, bswap<u16>(load<u16>(need(2))), false);
+    case 0xdd: return containerTo(d, bswap<u32>(load<u32>(need(4))), false);
+    case 0xde: return containerTo(d, bswap<u16>(load<u16>(need(2))), true);
+    case 0xdf: return containerTo(d, bswap<u32>(load<u32>(need(4))), true);
   }
   unreachable();
   return d;
