@@ -10,10 +10,11 @@ import type { Logger } from 'pino';
 import { ERRORS, ProcflowError, type ErrorSpec } from '../errors.js';
 import type { FlowRecord } from '../flows/record.js';
 import { BatchEncoder, builtinJsonItem, decodeBatch } from './codec.js';
-import { PLUGIN_DEFAULTS, type PluginEntry, type PluginsConfig } from './config.js';
+import { perProcessOf, PLUGIN_DEFAULTS, type PluginEntry, type PluginsConfig } from './config.js';
 import { loadPlugin, type BuiltinResolver, type LoadedPlugin } from './loader.js';
 import { applyEnrichment, applyRedaction, MalformedOutput, maskArgs, splitItems } from './policy.js';
 import { PluginPool, type CallResult, type InstanceInfo } from './pool.js';
+import { fillPlan, ProcessMemo, processOnly, type MemoPlan } from './process-memo.js';
 import { SUMMARY_PREFIX } from '../redact/core/rules.js';
 import type { FailureKind, LookupContext, StageFn } from './protocol.js';
 
@@ -50,8 +51,13 @@ export interface StageCounters {
   flowsFallbackFormatted: number;
   /** Instantiation time of the last instance, ms. */
   lastInstantiateMs: number;
-  /** Redactors: values masked per rule, from the plugin's `redact-summary` log lines (counts only, never values). */
+  /**
+   * Redactors: values masked per rule, from the plugin's `redact-summary` log lines (counts only, never values).
+   * A `perProcess` redactor counts each process once, when it first redacts it.
+   */
   redactions: Record<string, number>;
+  /** `perProcess` redactors: flows redacted from a remembered result (or as a repeat of a process in the same call), not sent to the plugin. */
+  flowsFromCache: number;
 }
 
 /** What the chain hands to the router: flows and their items, index for index. */
@@ -93,6 +99,8 @@ export interface ChainOptions {
 interface Instance {
   key: string;
   info: InstanceInfo;
+  /** A `perProcess` redactor's remembered results (this instance's config only; a reload starts afresh). */
+  memo?: ProcessMemo;
 }
 
 /** A batch on its way through the stages (becomes the ChainResult once it has items). */
@@ -135,7 +143,7 @@ function newCounters(): StageCounters {
   return {
     calls: 0, flowsIn: 0, flowsOut: 0,
     failures: { timeout: 0, trap: 0, memory: 0, error: 0, malformed: 0, crash: 0 },
-    flowsPassedThrough: 0, flowsMasked: 0, flowsDropped: 0, flowsFallbackFormatted: 0, lastInstantiateMs: 0, redactions: {},
+    flowsPassedThrough: 0, flowsMasked: 0, flowsDropped: 0, flowsFallbackFormatted: 0, lastInstantiateMs: 0, redactions: {}, flowsFromCache: 0,
   };
 }
 
@@ -265,7 +273,7 @@ export class PluginChain {
           } catch (err) {
             throw new ProcflowError(ERRORS.PLUGIN_INSTANTIATE, { name: entry.name, reason: err instanceof Error ? err.message : String(err), memoryMiB: entry.memoryMiB ?? PLUGIN_DEFAULTS.memoryMiB });
           }
-          instances.set(h, { key, info });
+          instances.set(h, { key, info, memo: entry.stage === 'redactor' && perProcessOf(entry) ? new ProcessMemo(entry.lookups ?? false) : undefined });
           this.counter(entry.name).lastInstantiateMs = info.ms;
         }
         stages.push({ entry, loaded, instances, tenantConfig, defaultConfig: configHash(base) });
@@ -358,6 +366,7 @@ export class PluginChain {
       const st = stages[i];
       if (st.entry.stage === 'enricher' || this.instanceOf(st, tenant).info.encoding !== 'msgpack') break;
       if (i > s && (st.entry.lookups ?? false)) break;
+      if (i > s && this.instanceOf(st, tenant).memo) break; // it consults its memory first
       n++;
       if (st.entry.stage === 'formatter') break;
     }
@@ -376,12 +385,22 @@ export class PluginChain {
         s++;
         continue;
       }
+      const memo = this.instanceOf(st, tenant).memo;
+      const plan = memo?.plan(current);
+      if (plan && plan.reps.length < current.length) {
+        // Known processes or repeats: the redactor sees one flow per unknown process, alone.
+        await this.redactPerProcess(st, this.instanceOf(st, tenant), plan, encoder, batch);
+        s++;
+        continue;
+      }
       const ctx = (st.entry.lookups ?? st.entry.stage === 'enricher') && this.opts.lookup ? this.lookupContext(current) : undefined;
       const n = this.fusable(stages, s, tenant);
       if (n === 1) {
         const inst = this.instanceOf(st, tenant);
         const res = await this.pool.call(inst.key, STAGE_FN[st.entry.stage], encoder.encode(current, inst.info.encoding), this.timeoutOf(st), ctx);
+        const failuresBefore = batch.failed;
         if (this.settle(st, inst, res, batch)) return finished(batch);
+        if (plan && batch.failed === failuresBefore) memo!.learn(plan, current, batch.flows);
         s++;
         continue;
       }
@@ -395,6 +414,7 @@ export class PluginChain {
       for (; i < res.done.length; i++) {
         const failuresBefore = batch.failed;
         if (this.settle(run[i], insts[i], { ok: true, output: res.done[i] }, batch)) return finished(batch); // (a redactor never ends the chain)
+        if (i === 0 && plan && batch.failed === failuresBefore) memo!.learn(plan, current, batch.flows);
         if (batch.failed !== failuresBefore) {
           // The host found the output malformed after the worker went on: later results of the run are not used.
           diverged = true;
@@ -409,6 +429,59 @@ export class PluginChain {
       s += i;
     }
     return { flows: batch.flows, items: [], formatted: false, contentType: '', dropped: batch.dropped }; // no formatter: the sinks encode the records
+  }
+
+  /**
+   * A `perProcess` redactor on a batch where some processes are known or
+   * repeat: one call on one flow per unknown process (its id and process
+   * fields only; none when all are known), its results remembered and applied to every flow of those
+   * processes. When the call fails, its policy applies to every flow not
+   * known before, and nothing is remembered.
+   */
+  private async redactPerProcess(st: StageRuntime, inst: Instance, plan: MemoPlan, encoder: BatchEncoder, batch: Settled): Promise<void> {
+    const flows = batch.flows;
+    const c = this.counter(st.entry.name);
+    const extra = flows.length - plan.reps.length; // flows settle() does not see
+    c.flowsFromCache += plan.fromCache;
+    if (plan.reps.length === 0) {
+      c.flowsIn += flows.length;
+      c.flowsOut += flows.length;
+      batch.flows = plan.out as FlowRecord[];
+      return;
+    }
+    const sent = plan.reps.map(processOnly);
+    const sub: Settled = { flows: sent, dropped: 0 };
+    const ctx = (st.entry.lookups ?? false) && this.opts.lookup ? this.lookupContext(sent) : undefined;
+    const res = await this.pool.call(inst.key, 'redact', encoder.encode(sent, inst.info.encoding), this.timeoutOf(st), ctx);
+    this.settle(st, inst, res, sub);
+    c.flowsIn += extra;
+    if (!sub.failed) {
+      c.flowsOut += extra;
+      batch.flows = fillPlan(plan, flows, inst.memo!.learn(plan, sent, sub.flows));
+      return;
+    }
+    // Failed: the policy settle() applied to the reps applies to every flow of their processes.
+    batch.failed = (batch.failed ?? 0) + sub.failed;
+    const known = plan.out; // holes (undefined) where the flow's process was in the failed call
+    const unknown: FlowRecord[] = [];
+    for (let i = 0; i < flows.length; i++) if (known[i] === undefined) unknown.push(flows[i]);
+    const more = unknown.length - plan.reps.length;
+    c.flowsFromCache -= more; // repeats of a failed process were not redacted from memory
+    if ((st.entry.onFailure ?? 'mask') === 'drop') {
+      c.flowsDropped += more;
+      batch.dropped += unknown.length;
+      const kept: FlowRecord[] = [];
+      for (let i = 0; i < flows.length; i++) if (known[i] !== undefined) kept.push(known[i]!);
+      batch.flows = kept;
+      c.flowsOut += extra - more;
+      return;
+    }
+    c.flowsMasked += more;
+    c.flowsOut += extra;
+    const masked = maskArgs(unknown, this.cfg.maskMarker ?? PLUGIN_DEFAULTS.maskMarker);
+    const all: FlowRecord[] = new Array(flows.length);
+    for (let i = 0, j = 0; i < flows.length; i++) all[i] = known[i] ?? masked[j++];
+    batch.flows = all;
   }
 
   private timeoutOf(st: StageRuntime): number {

@@ -54,6 +54,15 @@ export interface PluginEntry {
   grants?: Grant[];
   /** Send the host's process lookups (get-process, process-chain, flow-process) with each batch. Default: true for enrichers. */
   lookups?: boolean;
+  /**
+   * Redactors only: the plugin's result for a flow depends on the flow's process alone
+   * (process_name and process_args; process_id too when `lookups` is on). The host then
+   * sends the plugin one flow per process it has not seen, and applies the result to that
+   * process's other flows and to later batches (up to 8192 processes per instance;
+   * a reload starts afresh): redaction costs per process, not per connection.
+   * Default true for `builtin:redact-args` (its rules read nothing else), false for others.
+   */
+  perProcess?: boolean;
   /** `builtin:redact-args` only: its masking policy (docs/redaction.md), handed to the plugin as JSON. */
   policy?: RedactPolicy;
 }
@@ -88,6 +97,11 @@ export interface PluginsConfig {
 /** Defaults of the per-plugin limits. */
 export const PLUGIN_DEFAULTS = { timeoutMs: 250, memoryMiB: 64, workers: 1, batchSize: 1000, batchBytes: 131_072, maskMarker: '[REDACTED: redactor failed]' } as const;
 
+/** Whether a redactor entry runs once per process (`perProcess`, default true for builtin:redact-args only). */
+export function perProcessOf(entry: PluginEntry): boolean {
+  return entry.stage === 'redactor' && (entry.perProcess ?? entry.path === 'builtin:redact-args');
+}
+
 function fail(field: string, reason: string, fix: string): never {
   throw new ProcflowError(ERRORS.PLUGIN_CONFIG, { field, reason, fix });
 }
@@ -112,7 +126,7 @@ function positiveInt(v: unknown, field: string, max: number, example: string): n
   return v;
 }
 
-const ENTRY_KEYS = new Set(['name', 'stage', 'path', 'sha256', 'config', 'tenants', 'timeoutMs', 'memoryMiB', 'spare', 'onFailure', 'grants', 'lookups', 'policy']);
+const ENTRY_KEYS = new Set(['name', 'stage', 'path', 'sha256', 'config', 'tenants', 'timeoutMs', 'memoryMiB', 'spare', 'onFailure', 'grants', 'lookups', 'policy', 'perProcess']);
 const TOP_KEYS = new Set(['workers', 'cacheDir', 'maskMarker', 'batchSize', 'batchBytes', 'chain', 'defaultRedaction']);
 
 /** Validates a raw `plugins:` value (parsed YAML); throws PROCFLOW_E_PLUGIN_CONFIG naming the field path and the fix. */
@@ -186,6 +200,11 @@ export function validatePluginsConfig(raw: unknown, at = 'plugins'): PluginsConf
     if (e.lookups !== undefined) {
       if (typeof e.lookups !== 'boolean') fail(`${f}.lookups`, 'expected true or false', 'lookups: true sends process lookups with each batch.');
       entry.lookups = e.lookups;
+    }
+    if (e.perProcess !== undefined) {
+      if (e.stage !== 'redactor') fail(`${f}.perProcess`, `only redactors are run once per process (a ${e.stage} sees every flow)`, 'Remove perProcess from this entry.');
+      if (typeof e.perProcess !== 'boolean') fail(`${f}.perProcess`, `expected true or false, got ${JSON.stringify(e.perProcess)}`, 'perProcess: true when the redactor reads nothing but the process fields; false sends it every flow.');
+      entry.perProcess = e.perProcess;
     }
     out.chain.push(entry);
   });
