@@ -1,15 +1,17 @@
 /**
  * Plugin chain benchmark. On the same batches, side by side in one run:
- *   A. redact-args + calico-json as AssemblyScript plugins through the worker pool (1 worker);
+ *   A. redact-args + calico-json as AssemblyScript plugins through the worker pool (1 worker),
+ *      redact-args once per process (perProcess, its default as builtin:redact-args);
  *   B. the same logic in plain TypeScript inside the host (no plugins);
  *   C. the same redactor as a TypeScript plugin (componentize-js, StarlingMonkey);
  *   D. instantiation time of a plugin instance, first and next ones (built each time, and from the worker's spare);
- *   E. where A's CPU goes: each step of the chain timed alone in this thread.
- * A1 is A with one worker call per stage (no splicing in the worker), for comparison.
+ *   E. where A0's CPU goes: each step of the chain timed alone in this thread.
+ * A0 is A with every flow sent to the redactor; A1 is A0 with one worker call
+ * per stage (no splicing in the worker), for comparison.
  * Prints flows/s (wall clock) and CPU µs per flow (all threads of the process);
  * "flows per CPU-second" is the one-core figure. Nothing here asserts.
  *
- *   npm run build && npm run bench:plugins -- [--batches 100] [--batch 1000] [--rounds 3] [--flows corpus|fixed] [--repeat 1] [--only a,b,c,d,e]
+ *   npm run build && npm run bench:plugins -- [--batches 100] [--batch 1000] [--rounds 3] [--flows corpus|fixed|procs] [--repeat 1] [--procs 200] [--only a,b,c,d,e]
  */
 import { join } from 'node:path';
 import type { FlowRecord } from '../host/flows/record.js';
@@ -26,7 +28,7 @@ import { MsgpackWriter } from '../host/plugins/msgpack-writer.js';
 import { PluginPool } from '../host/plugins/pool.js';
 import { spliceRedaction } from '../host/plugins/splice.js';
 import { createRedactor, redactFlows } from '../host/redact/redactor.js';
-import { benchBatches, corpusCommandLines } from './lib/flows.js';
+import { benchBatches, corpusCommandLines, processCommandLines } from './lib/flows.js';
 import { coreInstances } from './lib/in-process.js';
 import { int, median, parseArgs } from './lib/stats.js';
 
@@ -51,6 +53,8 @@ function plainChain(flows: FlowRecord[]): Uint8Array[] {
 // as a process with N connections would). `--flows fixed`: five fixed lists (older figures).
 const FLOWS = opts.get('flows') ?? 'corpus';
 const REPEAT = Math.max(1, Number(opts.get('repeat') ?? 1));
+/** `--flows procs`: this many long-lived processes (corpus lines) share all flows, as on a busy server. */
+const PROCS = Math.max(1, Number(opts.get('procs') ?? 200));
 const FIXED_ARGS = [
   ['/usr/bin/psql', '-h', 'db.internal', '-U', 'app', '--password=hunter2', '-c', 'select 1'],
   ['/usr/bin/curl', '-sS', '-H', 'Authorization: Bearer abc', 'https://deploy:tok3n@artifacts.example/x.tgz'],
@@ -60,7 +64,9 @@ const FIXED_ARGS = [
 ];
 function makeBatches(): FlowRecord[][] {
   const n = BATCHES * BATCH;
-  const lines = FLOWS === 'fixed' ? Array.from({ length: n }, (_, i) => FIXED_ARGS[Math.floor(i / REPEAT) % FIXED_ARGS.length]) : corpusCommandLines(n, REPEAT);
+  const lines = FLOWS === 'fixed' ? Array.from({ length: n }, (_, i) => FIXED_ARGS[Math.floor(i / REPEAT) % FIXED_ARGS.length])
+    : FLOWS === 'procs' ? processCommandLines(n, PROCS)
+    : corpusCommandLines(n, REPEAT);
   return benchBatches(lines, BATCH);
 }
 
@@ -86,42 +92,53 @@ async function main(): Promise<void> {
   const dir = (rel: string) => join(PROJECT_ROOT, 'plugins', rel);
   const [red, fmt, tsRed] = await Promise.all([buildPlugin(dir('builtin/redact-args')), buildPlugin(dir('builtin/calico-json')), buildPlugin(dir('fixtures/ts-redactor'))]);
   const batches = makeBatches();
-  console.log(`plugin chain benchmark: ${BATCHES} batches × ${BATCH} flows (${FLOWS === 'fixed' ? 'five fixed argument lists' : 'redaction corpora, fresh secrets per flow'}, ${REPEAT} flow(s) per argument list), ${ROUNDS} rounds; node ${process.version}`);
+  const what = FLOWS === 'fixed' ? `five fixed argument lists, ${REPEAT} flow(s) in a row per list`
+    : FLOWS === 'procs' ? `${PROCS} long-lived processes of the redaction corpora, their flows interleaved`
+    : `redaction corpora, fresh secrets per flow, ${REPEAT} flow(s) per argument list`;
+  console.log(`plugin chain benchmark: ${BATCHES} batches × ${BATCH} flows (${what}), ${ROUNDS} rounds; node ${process.version}`);
 
   if (!['a', 'b', 'e'].some((x) => ONLY.has(x))) return tsSections(red, tsRed, batches);
 
-  const chainCfg = { workers: 1, batchSize: BATCH, chain: [
-    { name: 'redact-args', stage: 'redactor' as const, path: red.wasm, sha256: red.sha256 },
+  // The built-in redact-args runs per process (perProcess, its default as builtin:redact-args); A0 and A1 send it every flow.
+  const chainCfg = (perProcess: boolean) => ({ workers: 1, batchSize: BATCH, chain: [
+    { name: 'redact-args', stage: 'redactor' as const, path: red.wasm, sha256: red.sha256, perProcess },
     { name: 'calico-json', stage: 'formatter' as const, path: fmt.wasm, sha256: fmt.sha256 },
-  ] };
-  const asChain = await PluginChain.create(chainCfg, { log });
-  const perStage = await PluginChain.create(chainCfg, { log, fuse: false });
-  // Same output? (checked once, on the first batch)
-  const a = await asChain.process(batches[0]);
-  const a1 = await perStage.process(batches[0]);
-  const b = plainChain(batches[0]);
+  ] });
+  const asChain = await PluginChain.create(chainCfg(true), { log });
+  const everyFlow = await PluginChain.create(chainCfg(false), { log });
+  const perStage = await PluginChain.create(chainCfg(false), { log, fuse: false });
+  // Same output? (checked on the first two batches: the second meets processes the first taught A)
+  const b = batches.slice(0, 2).flatMap((x) => plainChain(x));
+  const items = async (c: PluginChain) => (await Promise.all(batches.slice(0, 2).map((x) => c.process(x)))).flatMap((r) => r.items);
   const same = (x: Uint8Array[]) => x.length === b.length && x.every((it, i) => Buffer.compare(Buffer.from(it), Buffer.from(b[i])) === 0);
-  console.log(`AssemblyScript chain output identical to plain TypeScript: ${same(a.items)} (one call per stage: ${same(a1.items)})`);
+  console.log(`AssemblyScript chain output identical to plain TypeScript: ${same(await items(asChain))} (every flow to the redactor: ${same(await items(everyFlow))}, one call per stage: ${same(await items(perStage))})`);
 
   const A: Run[] = [];
+  const A0: Run[] = [];
   const A1: Run[] = [];
   const B: Run[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     A.push(await measure((x) => asChain.process(x), batches));
+    A0.push(await measure((x) => everyFlow.process(x), batches));
     A1.push(await measure((x) => perStage.process(x), batches));
     B.push(await measure((x) => plainChain(x), batches));
   }
   const ra = summary('A  AssemblyScript redactor+formatter (worker pool)', A);
-  const ra1 = summary('A1 same, one worker call per stage (fuse: false)', A1);
+  const ra0 = summary('A0 same, every flow to the redactor (perProcess off)', A0);
+  const ra1 = summary('A1 A0 with one worker call per stage (fuse: false)', A1);
   const rb = summary('B  same logic, plain TypeScript in the host', B);
-  console.log(`   ratio A/B: ${(ra.flowsPerSec / rb.flowsPerSec).toFixed(2)}× wall-clock throughput, ${(rb.cpuUsPerFlow / ra.cpuUsPerFlow).toFixed(2)}× CPU efficiency; A/A1: ${(ra.flowsPerSec / ra1.flowsPerSec).toFixed(2)}× wall clock, ${(ra1.cpuUsPerFlow / ra.cpuUsPerFlow).toFixed(2)}× CPU`);
+  const fromCache = asChain.stats()['redact-args'].flowsFromCache;
+  const seen = asChain.stats()['redact-args'].flowsIn;
+  console.log(`   A's redactor: ${(100 * (seen - fromCache) / seen).toFixed(1)}% of flows sent to the plugin, the rest redacted from a process it had seen`);
+  console.log(`   ratio A/B: ${(ra.flowsPerSec / rb.flowsPerSec).toFixed(2)}× wall-clock throughput, ${(rb.cpuUsPerFlow / ra.cpuUsPerFlow).toFixed(2)}× CPU efficiency; A0/B: ${(ra0.flowsPerSec / rb.flowsPerSec).toFixed(2)}×, ${(rb.cpuUsPerFlow / ra0.cpuUsPerFlow).toFixed(2)}×; A0/A1: ${(ra0.flowsPerSec / ra1.flowsPerSec).toFixed(2)}× wall clock, ${(ra1.cpuUsPerFlow / ra0.cpuUsPerFlow).toFixed(2)}× CPU`);
   const failures = Object.values(asChain.stats()).reduce((n, s) => n + Object.values(s.failures).reduce((x, y) => x + y, 0), 0);
   console.log(`   plugin failures during A: ${failures}`);
   console.log(`   pool: ${JSON.stringify(asChain.poolStats())}`);
   await asChain.close();
+  await everyFlow.close();
   await perStage.close();
 
-  await breakdown(red, fmt, batches, ra.cpuUsPerFlow);
+  await breakdown(red, fmt, batches, ra0.cpuUsPerFlow);
 
   await tsSections(red, tsRed, batches);
 }
@@ -229,7 +246,7 @@ async function inProcess(built: { wasm: string; sha256: string }, stage: 'redact
 }
 
 /**
- * E: where A's time goes. The same steps PluginChain takes, each timed on its
+ * E: where A0's time goes (every flow redacted). The same steps PluginChain takes, each timed on its
  * own in this thread (the plugins instantiated here, no worker): what is left
  * of A's CPU per flow is the worker round trip (messages, scheduling, GC).
  */
@@ -275,10 +292,10 @@ async function breakdown(red: { wasm: string; sha256: string }, fmt: { wasm: str
     ['host: split items', us(t.split)],
   ];
   const sum = parts.reduce((x, [, v]) => x + v, 0);
-  console.log('E  where A\'s CPU goes, µs per flow (each step timed alone in this thread):');
+  console.log('E  where A0\'s CPU goes (every flow redacted), µs per flow (each step timed alone in this thread):');
   for (const [name, v] of parts) console.log(`   ${name.padEnd(58)} ${v.toFixed(2).padStart(6)}`);
   console.log(`   ${'sum of the steps'.padEnd(58)} ${sum.toFixed(2).padStart(6)}`);
-  console.log(`   ${'rest of A: worker round trips, messages, scheduling, GC'.padEnd(58)} ${(aCpuUs - sum).toFixed(2).padStart(6)}`);
+  console.log(`   ${'rest of A0: worker round trips, messages, scheduling, GC'.padEnd(58)} ${(aCpuUs - sum).toFixed(2).padStart(6)}`);
 }
 
 await main();

@@ -25,6 +25,16 @@ export function corpusCommandLines(n: number, repeat = 1): string[][] {
   return out;
 }
 
+/**
+ * `n` command lines of `procs` long-lived processes (corpus lines, secrets
+ * planted once per process), scattered over the flows as a busy host's
+ * connections are: flow i belongs to process (i × 7919) mod procs.
+ */
+export function processCommandLines(n: number, procs: number): string[][] {
+  const argvs = corpusCommandLines(procs, 1);
+  return Array.from({ length: n }, (_, i) => argvs[(i * 7919) % procs]);
+}
+
 /** Flow `i` of batch `b`, run by `argv` (argv[0] = the executable): schema placeholders, varying ports and counters. */
 export function benchFlow(b: number, i: number, argv: string[]): FlowRecord {
   return {

@@ -7,7 +7,7 @@
  * distinct unknown process and applies the result to the others and to later
  * batches, so redaction costs per process, not per connection.
  *
- * Bounded: two generations of at most `maxEntries / 2` each (a lookup in the
+ * Remembered from a process's second sight on. Bounded: two generations of at most `maxEntries / 2` each (a lookup in the
  * old one moves the entry to the young one; a full young generation becomes
  * the old one). Only what the redactor returned on success is remembered;
  * a failed call's policy (mask or drop) is never reused.
@@ -21,12 +21,19 @@ export type ProcessRedaction = null | { name?: string; pid?: string; args?: stri
 /** Default bound on remembered processes per redactor instance. */
 export const PROCESS_MEMO_ENTRIES = 8192;
 
+/** Mixes a string into `h`: its length and at most its first and last 16 chars (equal hashes are confirmed in full, so a sample is enough). */
 function mixStr(h: number, s: string): number {
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return Math.imul(h ^ s.length, 0x9e3779b1);
+  const n = s.length;
+  if (n <= 32) {
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  } else {
+    for (let i = 0; i < 16; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+    for (let i = n - 16; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  }
+  return Math.imul(h ^ n, 0x9e3779b1);
 }
 
-/** A 32-bit hash of a flow's process (FNV-1a over the text, lengths mixed in); equal hashes are confirmed field by field. */
+/** A 32-bit hash of a flow's process (FNV-1a over samples of its text, lengths mixed in); equal hashes are confirmed field by field. */
 export function processHash(f: FlowRecord, withPid: boolean): number {
   let h = mixStr(0x811c9dc5, f.process_name);
   if (withPid) h = mixStr(h, f.process_id);
@@ -66,6 +73,8 @@ export interface MemoPlan {
   /** One flow per distinct process not known yet, in batch order: what the redactor must see. */
   reps: FlowRecord[];
   repHashes: number[];
+  /** Whether the batch holds other flows of rep j's process. */
+  repeated: boolean[];
   /** Flows resolved without the redactor (known processes and repeats of a rep). */
   fromCache: number;
 }
@@ -81,15 +90,12 @@ export function applyProcessRedaction(f: FlowRecord, r: ProcessRedaction): FlowR
 }
 
 /**
- * What a `perProcess` redactor is sent of a flow: its id and process fields
- * (the entry says the plugin reads nothing else), a tenth of the bytes to
- * encode and decode.
+ * What a `perProcess` redactor is sent of a flow: its id and the process
+ * fields a redactor may change (the entry says the plugin reads nothing
+ * else), a tenth of the bytes to encode and decode.
  */
 export function processOnly(f: FlowRecord): FlowRecord {
-  return {
-    id: f.id, process_name: f.process_name, process_id: f.process_id, process_args: f.process_args,
-    num_process_names: f.num_process_names, num_process_ids: f.num_process_ids, num_process_args: f.num_process_args,
-  } as FlowRecord;
+  return { id: f.id, process_name: f.process_name, process_id: f.process_id, process_args: f.process_args } as FlowRecord;
 }
 
 /** Batches in a row without a hit or a repeat before the memo is bypassed for a while (every flow its own process: nothing to gain). */
@@ -105,6 +111,8 @@ export class ProcessMemo {
   private missRun = 0;
   private bypass = 0;
   private bypassLen = 1;
+  /** Hashes of processes redacted once and not remembered yet (see learn). */
+  private readonly seenOnce = new Set<number>();
 
   /** `withPid`: processes differ by process_id too (a redactor with lookups may depend on it). */
   constructor(
@@ -154,10 +162,12 @@ export class ProcessMemo {
     }
     const n = flows.length;
     const out: (FlowRecord | undefined)[] = new Array(n);
-    const repOf = new Int32Array(n).fill(-1);
+    const repOf = new Int32Array(n);
     const reps: FlowRecord[] = [];
     const repHashes: number[] = [];
-    const pending = new Map<number, number[]>(); // hash → rep indexes
+    const repeated: boolean[] = [];
+    const firstRep = new Map<number, number>(); // hash → the first rep of that hash; repNext chains the others
+    const repNext: number[] = [];
     let fromCache = 0;
     next: for (let i = 0; i < n; i++) {
       const f = flows[i];
@@ -165,23 +175,29 @@ export class ProcessMemo {
       const e = this.lookup(h, f);
       if (e) {
         out[i] = applyProcessRedaction(f, e.result);
+        repOf[i] = -1;
         fromCache++;
         continue;
       }
-      const same = pending.get(h);
-      if (same) {
-        for (const j of same) {
+      const first = firstRep.get(h);
+      if (first !== undefined) {
+        let j = first;
+        for (;;) {
           const r = reps[j];
           if (r.process_name === f.process_name && (!this.withPid || r.process_id === f.process_id) && sameArgs(r.process_args, f.process_args)) {
             repOf[i] = j;
+            repeated[j] = true;
             fromCache++;
             continue next;
           }
+          if (repNext[j] < 0) break;
+          j = repNext[j];
         }
-      }
+        repNext[j] = reps.length;
+      } else firstRep.set(h, reps.length);
       repOf[i] = reps.length;
-      if (same) same.push(reps.length);
-      else pending.set(h, [reps.length]);
+      repNext.push(-1);
+      repeated.push(false);
       reps.push(f);
       repHashes.push(h);
     }
@@ -192,13 +208,15 @@ export class ProcessMemo {
       this.bypass = this.bypassLen;
       this.bypassLen = Math.min(MAX_BYPASS, this.bypassLen * 2);
     }
-    return { out, repOf, reps, repHashes, fromCache };
+    return { out, repOf, reps, repHashes, repeated, fromCache };
   }
 
   /**
    * Remembers the redactor's successful output for `plan.reps`: `sent` is what
    * it was sent for them and `after` what came back, index for index. Returns
-   * each rep's result.
+   * each rep's result. A process is remembered from its second sight on (a
+   * repeat in the batch, or a second batch): one-off processes, which may be
+   * most of them on a host running short jobs, never displace the others.
    */
   learn(plan: MemoPlan, sent: readonly FlowRecord[], after: readonly FlowRecord[]): ProcessRedaction[] {
     const results: ProcessRedaction[] = new Array(plan.reps.length);
@@ -213,7 +231,12 @@ export class ProcessMemo {
         if (a.process_args !== b.process_args) r.args = a.process_args;
       }
       results[j] = r;
-      this.put(plan.repHashes[j], plan.reps[j], r);
+      const h = plan.repHashes[j];
+      if (plan.repeated[j] || this.seenOnce.has(h)) this.put(h, plan.reps[j], r);
+      else {
+        if (this.seenOnce.size >= this.maxEntries * 2) this.seenOnce.clear();
+        this.seenOnce.add(h);
+      }
     }
     return results;
   }

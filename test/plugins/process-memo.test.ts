@@ -62,11 +62,16 @@ describe('ProcessMemo', () => {
       ['flow-0', '/bin/a', [['X']]], ['flow-1', '/bin/b', [['y']]], ['flow-2', '/bin/a', [['X']]], ['flow-3', '/bin/A', [['x', 'z']]],
     ]);
     expect(out[1]).toBe(batch[1]); // unchanged: the same object
+    // /bin/a repeated in the batch: remembered. /bin/b was seen once: sent again, remembered from this second sight on.
     const again = m.plan([f(9, '/bin/b', [['y']]), f(10, '/bin/a', [['x']])])!;
-    expect(again.reps).toEqual([]);
-    expect(again.fromCache).toBe(2);
-    expect(again.out.map((o) => o!.process_args)).toEqual([[['y']], [['X']]]);
+    expect(again.reps.map((r) => r.id)).toEqual(['flow-9']);
+    expect(again.fromCache).toBe(1);
+    expect(again.out[1]!.process_args).toEqual([['X']]);
     expect(again.out[1]!.id).toBe('flow-10');
+    m.learn(again, again.reps, again.reps);
+    const third = m.plan([f(11, '/bin/b', [['y']]), f(12, '/bin/a', [['x', 'z']])])!;
+    expect(third.reps.map((r) => r.id)).toEqual(['flow-12']); // [x, z] was seen once only
+    expect(third.out[0]!.id).toBe('flow-11');
   });
 
   it('tells apart processes whose arguments join to the same text', () => {
@@ -86,12 +91,13 @@ describe('ProcessMemo', () => {
     const m = new ProcessMemo(false, 8);
     const hot = f(0, '/bin/hot', [['h']]);
     for (let i = 0; i < 40; i++) {
-      const batch = [hot, f(i + 1, `/bin/p${i}`, [['v']])];
+      const batch = [hot, hot, f(i + 1, `/bin/p${i}`, [['v']]), f(i + 1, `/bin/p${i}`, [['v']])]; // repeats: remembered at once
       const p = m.plan(batch)!;
       m.learn(p, p.reps, p.reps);
       expect(m.size).toBeLessThanOrEqual(8);
       if (i > 0) expect(p.reps.map((r) => r.process_name)).toEqual([`/bin/p${i}`]); // the hot process is still known
     }
+    expect(m.size).toBeGreaterThanOrEqual(4);
   });
 
   it('steps aside after batches where every flow is a process of its own, and comes back', () => {
@@ -104,8 +110,19 @@ describe('ProcessMemo', () => {
       m.learn(p, p.reps, p.reps);
     }
     expect(m.plan(unique())).toBeUndefined(); // bypassed for one batch
-    const back = m.plan([f(100, '/bin/u0', [['x']])])!; // then consulted again: remembered from before
-    expect(back.fromCache).toBe(1);
+    const back = m.plan([f(100, '/bin/u0', [['x']]), f(101, '/bin/u0', [['x']])]); // then consulted again
+    expect(back?.reps).toHaveLength(1);
+    expect(back?.fromCache).toBe(1);
+  });
+
+  it('remembers a process from its second sight on', () => {
+    const m = new ProcessMemo(false);
+    const once = (i: number) => {
+      const p = m.plan([f(i, '/bin/once', [['x']])])!;
+      m.learn(p, p.reps, p.reps);
+      return p.reps.length;
+    };
+    expect([once(0), once(1), once(2), once(3)]).toEqual([1, 1, 0, 0]);
   });
 });
 
@@ -138,8 +155,11 @@ describe('perProcess in the chain', () => {
   it('learns from a fused call when every flow is a process of its own', async () => {
     const every = await chain([await entry('builtin/redact-args', { perProcess: false }), await entry('builtin/calico-json')]);
     const once = await chain([await entry('builtin/redact-args', { perProcess: true }), await entry('builtin/calico-json')]);
-    const first = corpusFlows(30, 30); // all distinct: one call, redactor and formatter fused
-    expect(text(await once.process(first))).toEqual(text(await every.process(first)));
+    // all distinct: one call, redactor and formatter fused; twice, as a process is remembered from its second sight on
+    for (const first of [0, 100]) {
+      const batch = corpusFlows(30, 30, first);
+      expect(text(await once.process(batch))).toEqual(text(await every.process(batch)));
+    }
     expect(once.stats()['redact-args'].flowsFromCache).toBe(0);
     const calls = once.stats()['redact-args'].calls;
     const again = corpusFlows(60, 30, 500);
@@ -165,16 +185,17 @@ describe('perProcess in the chain', () => {
       ...Array.from({ length: 3 }, (_, i) => flow(i, { process_id: '666' })),
       ...Array.from({ length: 3 }, (_, i) => flow(10 + i, { process_name: '/bin/ok', process_id: '5', process_args: [['fine']] })),
     ];
-    const seed = await c.process([flow(50, { process_name: '/bin/ok', process_id: '5', process_args: [['fine']] })]); // /bin/ok known, unchanged
+    const ok = (i: number) => flow(i, { process_name: '/bin/ok', process_id: '5', process_args: [['fine']] });
+    const seed = await c.process([ok(50), ok(51)]); // /bin/ok known (a repeat: remembered), unchanged
     expect(seed.flows[0].process_args).toEqual([['fine']]);
     const r = await c.process(input);
     expect(r.flows.map((f) => f.process_args)).toEqual([[['[MASKED]'], ['[MASKED]']], [['[MASKED]'], ['[MASKED]']], [['[MASKED]'], ['[MASKED]']], [['fine']], [['fine']], [['fine']]]);
     const s = c.stats().trap;
     expect(s.failures.trap).toBe(1);
     expect(s.flowsMasked).toBe(3);
-    expect(s.flowsFromCache).toBe(3); // the known /bin/ok flows; the failed process's repeats are not
-    expect(s.flowsIn).toBe(7);
-    expect(s.flowsOut).toBe(7);
+    expect(s.flowsFromCache).toBe(4); // the seed's repeat and the known /bin/ok flows; the failed process's repeats are not
+    expect(s.flowsIn).toBe(8);
+    expect(s.flowsOut).toBe(8);
     // Not remembered: the next batch of that process goes to the plugin again (and fails again)
     await c.process([flow(20, { process_id: '666' }), flow(21, { process_id: '666' })]);
     expect(c.stats().trap.failures.trap).toBe(2);
@@ -183,12 +204,13 @@ describe('perProcess in the chain', () => {
 
   it('drops every flow of a failed process under onFailure: drop, and counts them', async () => {
     const c = await chain([await entry('fixtures/trap', { perProcess: true, onFailure: 'drop' })]);
-    await c.process([flow(50, { process_name: '/bin/ok', process_id: '5', process_args: [['fine']] })]);
-    const r = await c.process([flow(1, { process_id: '666' }), flow(2, { process_name: '/bin/ok', process_id: '5', process_args: [['fine']] }), flow(3, { process_id: '666' })]);
+    const ok = (i: number) => flow(i, { process_name: '/bin/ok', process_id: '5', process_args: [['fine']] });
+    await c.process([ok(50), ok(51)]);
+    const r = await c.process([flow(1, { process_id: '666' }), ok(2), flow(3, { process_id: '666' })]);
     expect(r.flows.map((f) => f.id)).toEqual(['flow-2']);
     expect(r.dropped).toBe(2);
     expect(c.stats().trap.flowsDropped).toBe(2);
-    expect(c.stats().trap.flowsOut).toBe(2); // the seed flow and flow-2
+    expect(c.stats().trap.flowsOut).toBe(3); // the seed flows and flow-2
   });
 
   it('is on by default for builtin:redact-args only, and refused on other stages', () => {
