@@ -2,7 +2,7 @@
  * Plugin chain benchmark. On the same batches, side by side in one run:
  *   A. redact-args + calico-json as AssemblyScript plugins through the worker pool (1 worker),
  *      redact-args once per process (perProcess, its default as builtin:redact-args);
- *   B. the same logic in plain TypeScript inside the host (no plugins);
+ *   B. the same logic in plain TypeScript inside the host (no plugins); B1 the same once per process;
  *   C. the same redactor as a TypeScript plugin (componentize-js, StarlingMonkey);
  *   D. instantiation time of a plugin instance, first and next ones (built each time, and from the worker's spare);
  *   E. where A0's CPU goes: each step of the chain timed alone in this thread.
@@ -13,6 +13,7 @@
  *
  *   npm run build && npm run bench:plugins -- [--batches 100] [--batch 1000] [--rounds 3] [--flows corpus|fixed|procs] [--repeat 1] [--procs 200] [--only a,b,c,d,e]
  */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FlowRecord } from '../host/flows/record.js';
 import { createLogger } from '../host/log.js';
@@ -26,6 +27,7 @@ import { loadPlugin } from '../host/plugins/loader.js';
 import { applyRedaction, splitItems } from '../host/plugins/policy.js';
 import { MsgpackWriter } from '../host/plugins/msgpack-writer.js';
 import { PluginPool } from '../host/plugins/pool.js';
+import { fillPlan, ProcessMemo } from '../host/plugins/process-memo.js';
 import { spliceRedaction } from '../host/plugins/splice.js';
 import { createRedactor, redactFlows } from '../host/redact/redactor.js';
 import { benchBatches, corpusCommandLines, processCommandLines } from './lib/flows.js';
@@ -44,6 +46,14 @@ const log = createLogger('error');
 const hostRedactor = createRedactor();
 function plainChain(flows: FlowRecord[]): Uint8Array[] {
   return redactFlows(flows, hostRedactor).map(builtinJsonItem);
+}
+// B1: B once per process, with the same ProcessMemo the chain uses for A
+const hostMemo = new ProcessMemo(false);
+function plainChainPerProcess(flows: FlowRecord[]): Uint8Array[] {
+  const plan = hostMemo.plan(flows);
+  if (!plan) return plainChain(flows);
+  const redacted = plan.reps.length ? fillPlan(plan, flows, hostMemo.learn(plan, plan.reps, redactFlows(plan.reps, hostRedactor))) : (plan.out as FlowRecord[]);
+  return redacted.map(builtinJsonItem);
 }
 
 // ---- batches ----
@@ -70,22 +80,56 @@ function makeBatches(): FlowRecord[][] {
   return benchBatches(lines, BATCH);
 }
 
-interface Run { flowsPerSec: number; cpuUsPerFlow: number }
+interface Run {
+  flowsPerSec: number;
+  cpuUsPerFlow: number;
+  /** CPU µs per flow of this (the host's) thread, and of the busiest other thread (the plugin worker that ran). */
+  mainUsPerFlow: number;
+  workerUsPerFlow: number;
+}
+
+/** CPU ns used so far by each thread of this process (/proc schedstat). */
+function threadCpuNs(): Map<string, number> {
+  return new Map(readdirSync('/proc/self/task').map((t) => {
+    try {
+      return [t, Number(readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ')[0])] as const;
+    } catch {
+      return [t, 0] as const; // a thread that ended meanwhile
+    }
+  }));
+}
+
+/** Per-thread CPU ns between two threadCpuNs() readings: this thread's, and the others' sorted busiest first. */
+function threadDelta(before: Map<string, number>, after: Map<string, number>): { main: number; others: number[] } {
+  const used = [...after].map(([t, ns]) => [t, ns - (before.get(t) ?? 0)] as const);
+  return {
+    main: used.find(([t]) => t === String(process.pid))?.[1] ?? 0,
+    others: used.filter(([t]) => t !== String(process.pid)).map(([, ns]) => ns).sort((a, b) => b - a),
+  };
+}
 
 async function measure(run: (batch: FlowRecord[]) => Promise<unknown> | unknown, batches: FlowRecord[][]): Promise<Run> {
+  const th0 = threadCpuNs();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (const b of batches) await run(b);
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const th = threadDelta(th0, threadCpuNs());
   const n = batches.length * BATCH;
-  return { flowsPerSec: (n * 1000) / ms, cpuUsPerFlow: (cpu.user + cpu.system) / n };
+  return { flowsPerSec: (n * 1000) / ms, cpuUsPerFlow: (cpu.user + cpu.system) / n, mainUsPerFlow: th.main / 1000 / n, workerUsPerFlow: (th.others[0] ?? 0) / 1000 / n };
 }
 
 function summary(name: string, runs: Run[]): Run {
-  const r = { flowsPerSec: median(runs.map((x) => x.flowsPerSec)), cpuUsPerFlow: median(runs.map((x) => x.cpuUsPerFlow)) };
+  const m = (f: (x: Run) => number) => median(runs.map(f));
+  const r = { flowsPerSec: m((x) => x.flowsPerSec), cpuUsPerFlow: m((x) => x.cpuUsPerFlow), mainUsPerFlow: m((x) => x.mainUsPerFlow), workerUsPerFlow: m((x) => x.workerUsPerFlow) };
   console.log(`${name.padEnd(52)} ${int(r.flowsPerSec).padStart(10)} flows/s   ${r.cpuUsPerFlow.toFixed(2).padStart(6)} CPU-µs/flow   ${int(1e6 / r.cpuUsPerFlow).padStart(10)} flows per CPU-second   (median of ${runs.length})`);
   return r;
+}
+
+/** The per-thread line under a summary: the host thread's and the plugin worker's CPU per flow. */
+function threadLine(r: Run): string {
+  return `   by thread, CPU µs/flow: host thread ${r.mainUsPerFlow.toFixed(2)}, plugin worker ${r.workerUsPerFlow.toFixed(2)} (${int(1e6 / r.workerUsPerFlow)} flows per CPU-second of the worker's core); the rest is V8's GC and compiler threads`;
 }
 
 async function main(): Promise<void> {
@@ -111,26 +155,33 @@ async function main(): Promise<void> {
   const b = batches.slice(0, 2).flatMap((x) => plainChain(x));
   const items = async (c: PluginChain) => (await Promise.all(batches.slice(0, 2).map((x) => c.process(x)))).flatMap((r) => r.items);
   const same = (x: Uint8Array[]) => x.length === b.length && x.every((it, i) => Buffer.compare(Buffer.from(it), Buffer.from(b[i])) === 0);
+  const b1 = batches.slice(0, 2).flatMap((x) => plainChainPerProcess(x));
+  console.log(`B1 output identical to B: ${b1.length === b.length && b1.every((it, i) => Buffer.compare(Buffer.from(it), Buffer.from(b[i])) === 0)}`);
   console.log(`AssemblyScript chain output identical to plain TypeScript: ${same(await items(asChain))} (every flow to the redactor: ${same(await items(everyFlow))}, one call per stage: ${same(await items(perStage))})`);
 
   const A: Run[] = [];
   const A0: Run[] = [];
   const A1: Run[] = [];
   const B: Run[] = [];
+  const B1: Run[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     A.push(await measure((x) => asChain.process(x), batches));
     A0.push(await measure((x) => everyFlow.process(x), batches));
     A1.push(await measure((x) => perStage.process(x), batches));
     B.push(await measure((x) => plainChain(x), batches));
+    B1.push(await measure((x) => plainChainPerProcess(x), batches));
   }
   const ra = summary('A  AssemblyScript redactor+formatter (worker pool)', A);
+  console.log(threadLine(ra));
   const ra0 = summary('A0 same, every flow to the redactor (perProcess off)', A0);
+  console.log(threadLine(ra0));
   const ra1 = summary('A1 A0 with one worker call per stage (fuse: false)', A1);
   const rb = summary('B  same logic, plain TypeScript in the host', B);
+  const rb1 = summary('B1 B once per process (the same ProcessMemo as A)', B1);
   const fromCache = asChain.stats()['redact-args'].flowsFromCache;
   const seen = asChain.stats()['redact-args'].flowsIn;
   console.log(`   A's redactor: ${(100 * (seen - fromCache) / seen).toFixed(1)}% of flows sent to the plugin, the rest redacted from a process it had seen`);
-  console.log(`   ratio A/B: ${(ra.flowsPerSec / rb.flowsPerSec).toFixed(2)}× wall-clock throughput, ${(rb.cpuUsPerFlow / ra.cpuUsPerFlow).toFixed(2)}× CPU efficiency; A0/B: ${(ra0.flowsPerSec / rb.flowsPerSec).toFixed(2)}×, ${(rb.cpuUsPerFlow / ra0.cpuUsPerFlow).toFixed(2)}×; A0/A1: ${(ra0.flowsPerSec / ra1.flowsPerSec).toFixed(2)}× wall clock, ${(ra1.cpuUsPerFlow / ra0.cpuUsPerFlow).toFixed(2)}× CPU`);
+  console.log(`   ratio A/B1 (both once per process): ${(ra.flowsPerSec / rb1.flowsPerSec).toFixed(2)}× wall-clock throughput, ${(rb1.cpuUsPerFlow / ra.cpuUsPerFlow).toFixed(2)}× CPU efficiency; A0/B (both every flow): ${(ra0.flowsPerSec / rb.flowsPerSec).toFixed(2)}×, ${(rb.cpuUsPerFlow / ra0.cpuUsPerFlow).toFixed(2)}×; A/B: ${(ra.flowsPerSec / rb.flowsPerSec).toFixed(2)}×, ${(rb.cpuUsPerFlow / ra.cpuUsPerFlow).toFixed(2)}×; A0/A1: ${(ra0.flowsPerSec / ra1.flowsPerSec).toFixed(2)}× wall clock, ${(ra1.cpuUsPerFlow / ra0.cpuUsPerFlow).toFixed(2)}× CPU`);
   const failures = Object.values(asChain.stats()).reduce((n, s) => n + Object.values(s.failures).reduce((x, y) => x + y, 0), 0);
   console.log(`   plugin failures during A: ${failures}`);
   console.log(`   pool: ${JSON.stringify(asChain.poolStats())}`);
@@ -153,17 +204,12 @@ async function tsSections(red: Built, tsRed: Built, batches: FlowRecord[][]): Pr
     const few = batches.slice(0, Math.max(5, Math.floor(BATCHES / 10)));
     await tsChain.process(few[0]);
     const C: Run[] = [];
-    const fs = await import('node:fs');
-    // CPU ns per thread (/proc schedstat): this thread, the plugin worker (the busiest other one), the rest (V8's GC and compiler threads).
-    const threads = () => new Map(fs.readdirSync('/proc/self/task').map((t) => [t, Number(fs.readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ')[0])]));
-    const t0 = threads();
+    const t0 = threadCpuNs();
     for (let r = 0; r < ROUNDS; r++) C.push(await measure((x) => tsChain.process(x), few));
-    const used = [...threads()].map(([t, ns]) => [t, ns - (t0.get(t) ?? 0)] as const);
-    summary(`C  TypeScript redactor (componentize-js, ${Math.round(tsRed.sha256 ? fs.statSync(tsRed.wasm).size / 1e6 : 0)} MB)`, C);
+    const used = threadDelta(t0, threadCpuNs());
+    summary(`C  TypeScript redactor (componentize-js, ${Math.round(statSync(tsRed.wasm).size / 1e6)} MB)`, C);
     const perFlow = (ns: number) => (ns / 1000 / (ROUNDS * few.length * BATCH)).toFixed(1);
-    const main = used.find(([t]) => t === String(process.pid))?.[1] ?? 0;
-    const others = used.filter(([t]) => t !== String(process.pid)).map(([, ns]) => ns).sort((a, b) => b - a);
-    console.log(`   CPU µs per flow by thread: main ${perFlow(main)}, plugin worker ${perFlow(others[0] ?? 0)}, other threads ${perFlow(others.slice(1).reduce((a, b) => a + b, 0))}`);
+    console.log(`   CPU µs per flow by thread: main ${perFlow(used.main)}, plugin worker ${perFlow(used.others[0] ?? 0)}, other threads ${perFlow(used.others.slice(1).reduce((a, b) => a + b, 0))}`);
     console.log(`   plugin failures during C: ${JSON.stringify(tsChain.stats()['ts-redactor'].failures)}`);
     await tsChain.close();
   }
@@ -201,7 +247,6 @@ async function tsSections(red: Built, tsRed: Built, batches: FlowRecord[][]): Pr
  * JSPI fallback the plugin workers install (host/plugins/jspi-fallback.ts).
  */
 async function instantiationParts(built: Built): Promise<void> {
-  const { readFileSync } = await import('node:fs');
   const cpuMs = () => Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
   const loaded = await loadPlugin({ name: 'parts', stage: 'redactor', path: built.wasm, sha256: built.sha256 });
   const { instantiate } = (await import(loaded.glue)) as { instantiate: Function };

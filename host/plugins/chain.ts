@@ -387,12 +387,14 @@ export class PluginChain {
       }
       const memo = this.instanceOf(st, tenant).memo;
       const plan = memo?.plan(current);
-      if (plan && plan.reps.length < current.length) {
-        // Known processes or repeats: the redactor sees one flow per unknown process, alone.
+      if (plan?.worthIt) {
+        // Mostly known processes or repeats: the redactor sees one flow per unknown process, alone.
         await this.redactPerProcess(st, this.instanceOf(st, tenant), plan, encoder, batch);
         s++;
         continue;
       }
+      // Otherwise every flow goes (fused with the next stages), and the results teach the memo.
+      const learn = plan && (() => memo!.learn(plan, plan.repIndex.map((i) => current[i]), plan.repIndex.map((i) => batch.flows[i])));
       const ctx = (st.entry.lookups ?? st.entry.stage === 'enricher') && this.opts.lookup ? this.lookupContext(current) : undefined;
       const n = this.fusable(stages, s, tenant);
       if (n === 1) {
@@ -400,7 +402,7 @@ export class PluginChain {
         const res = await this.pool.call(inst.key, STAGE_FN[st.entry.stage], encoder.encode(current, inst.info.encoding), this.timeoutOf(st), ctx);
         const failuresBefore = batch.failed;
         if (this.settle(st, inst, res, batch)) return finished(batch);
-        if (plan && batch.failed === failuresBefore) memo!.learn(plan, current, batch.flows);
+        if (learn && batch.failed === failuresBefore) learn();
         s++;
         continue;
       }
@@ -414,7 +416,7 @@ export class PluginChain {
       for (; i < res.done.length; i++) {
         const failuresBefore = batch.failed;
         if (this.settle(run[i], insts[i], { ok: true, output: res.done[i] }, batch)) return finished(batch); // (a redactor never ends the chain)
-        if (i === 0 && plan && batch.failed === failuresBefore) memo!.learn(plan, current, batch.flows);
+        if (i === 0 && learn && batch.failed === failuresBefore) learn();
         if (batch.failed !== failuresBefore) {
           // The host found the output malformed after the worker went on: later results of the run are not used.
           diverged = true;
@@ -452,7 +454,7 @@ export class PluginChain {
     const sent = plan.reps.map(processOnly);
     const sub: Settled = { flows: sent, dropped: 0 };
     const ctx = (st.entry.lookups ?? false) && this.opts.lookup ? this.lookupContext(sent) : undefined;
-    const res = await this.pool.call(inst.key, 'redact', encoder.encode(sent, inst.info.encoding), this.timeoutOf(st), ctx);
+    const res = await this.pool.call(inst.key, 'redact', encoder.encodeProcesses(plan.reps, inst.info.encoding), this.timeoutOf(st), ctx);
     this.settle(st, inst, res, sub);
     c.flowsIn += extra;
     if (!sub.failed) {

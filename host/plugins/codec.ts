@@ -46,6 +46,22 @@ export class BatchEncoder {
     return w.take();
   }
 
+  /**
+   * Encodes each flow as a map of its id and process fields only (what a
+   * `perProcess` redactor is sent: process-memo.ts processOnly), byte for byte
+   * what `encode` writes for those maps, without building them.
+   */
+  encodeProcesses(flows: readonly FlowRecord[], encoding: Encoding): Uint8Array {
+    if (encoding === 'json') return this.encode(flows.map((f) => ({ id: f.id, process_name: f.process_name, process_id: f.process_id, process_args: f.process_args })), 'json');
+    this.turn ^= 1;
+    const w = this.writers[this.turn];
+    w.restart();
+    w.arrayHeader(flows.length);
+    for (let i = 0; i < flows.length; i++) w.processFields(flows[i]);
+    this.prev = undefined; // nothing of it is reused by the next batch
+    return w.take();
+  }
+
   /** Where each flow starts in the last MessagePack batch (n + 1 offsets; the last is its length). */
   lastStarts(): Uint32Array | undefined {
     return this.prev?.starts;

@@ -57,9 +57,10 @@ export interface PluginEntry {
   /**
    * Redactors only: the plugin's result for a flow depends on the flow's process alone
    * (process_name and process_args; process_id too when `lookups` is on). The host then
-   * sends the plugin one flow per process it has not seen, and applies the result to that
-   * process's other flows and to later batches (up to 8192 processes per instance;
-   * a reload starts afresh): redaction costs per process, not per connection.
+   * sends the plugin one flow per process it does not know (id and process fields only),
+   * and applies the result to that process's other flows and, from its second sight on,
+   * to later batches (host/plugins/process-memo.ts: at most 8192 processes and 8 Mi chars
+   * per instance; a reload starts afresh): redaction costs per process, not per connection.
    * Default true for `builtin:redact-args` (its rules read nothing else), false for others.
    */
   perProcess?: boolean;

@@ -10,6 +10,15 @@ import { ShapeCache } from '../shape-cache.js';
 
 const TWO_32 = 4294967296;
 
+/** A fixstr key's bytes. */
+function fixKey(k: string): Uint8Array {
+  return Uint8Array.from([0xa0 | k.length, ...[...k].map((c) => c.charCodeAt(0))]);
+}
+const KEY_ID = fixKey('id');
+const KEY_NAME = fixKey('process_name');
+const KEY_PID = fixKey('process_id');
+const KEY_ARGS = fixKey('process_args');
+
 /** A growable output buffer with MessagePack writers. */
 export class MsgpackWriter {
   buf: Buffer;
@@ -151,6 +160,26 @@ export class MsgpackWriter {
       this.pos += 5;
     }
     this.pos += b.write(s, this.pos, len, 'utf8');
+  }
+
+  /** A flow's id and process fields as a map of four (`{id, process_name, process_id, process_args}`, in that order). */
+  processFields(f: { id: string; process_name: string; process_id: string; process_args: string[][] }): void {
+    this.ensure(1);
+    this.buf[this.pos++] = 0x84;
+    this.raw(KEY_ID, 0, KEY_ID.length);
+    this.str(f.id);
+    this.raw(KEY_NAME, 0, KEY_NAME.length);
+    this.str(f.process_name);
+    this.raw(KEY_PID, 0, KEY_PID.length);
+    this.str(f.process_id);
+    this.raw(KEY_ARGS, 0, KEY_ARGS.length);
+    const lists = f.process_args;
+    this.arrayHeader(lists.length);
+    for (let i = 0; i < lists.length; i++) {
+      const argv = lists[i];
+      this.arrayHeader(argv.length);
+      for (let j = 0; j < argv.length; j++) this.str(argv[j]);
+    }
   }
 
   /** A number: the smallest integer form for integers in [-2^31, 2^32), else float64. */

@@ -7,7 +7,7 @@
  * distinct unknown process and applies the result to the others and to later
  * batches, so redaction costs per process, not per connection.
  *
- * Remembered from a process's second sight on. Bounded: two generations of at most `maxEntries / 2` each (a lookup in the
+ * Remembered from a process's second sight on. Bounded: two generations of at most `maxEntries / 2` processes and `maxChars / 2` chars of their text each (a lookup in the
  * old one moves the entry to the young one; a full young generation becomes
  * the old one). Only what the redactor returned on success is remembered;
  * a failed call's policy (mask or drop) is never reused.
@@ -20,22 +20,30 @@ export type ProcessRedaction = null | { name?: string; pid?: string; args?: stri
 
 /** Default bound on remembered processes per redactor instance. */
 export const PROCESS_MEMO_ENTRIES = 8192;
+/** Default bound on the text (chars of names and arguments, before and after redaction) they hold. */
+export const PROCESS_MEMO_CHARS = 8 * 1024 * 1024;
 
-/** Mixes a string into `h`: its length and at most its first and last 16 chars (equal hashes are confirmed in full, so a sample is enough). */
+function textChars(name: string, args: readonly string[][]): number {
+  let n = name.length;
+  for (const argv of args) for (const a of argv) n += a.length;
+  return n;
+}
+
+/** Mixes a string into `h`: every char, then its length. */
 function mixStr(h: number, s: string): number {
   const n = s.length;
-  if (n <= 32) {
-    for (let i = 0; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  } else {
-    for (let i = 0; i < 16; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-    for (let i = n - 16; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  }
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
   return Math.imul(h ^ n, 0x9e3779b1);
 }
 
-/** A 32-bit hash of a flow's process (FNV-1a over samples of its text, lengths mixed in); equal hashes are confirmed field by field. */
-export function processHash(f: FlowRecord, withPid: boolean): number {
-  let h = mixStr(0x811c9dc5, f.process_name);
+/**
+ * A 32-bit hash of a flow's process (FNV-1a over its text from `seed`,
+ * lengths mixed in); equal hashes are confirmed field by field. Each memo
+ * has its own random seed, so nobody can precompute argument lists that
+ * collide (a chain of collisions is also capped: see MAX_CHAIN).
+ */
+export function processHash(f: FlowRecord, withPid: boolean, seed = 0x811c9dc5): number {
+  let h = mixStr(seed, f.process_name);
   if (withPid) h = mixStr(h, f.process_id);
   for (const argv of f.process_args) {
     h = Math.imul(h ^ (argv.length + 1), 0x85ebca6b);
@@ -43,6 +51,9 @@ export function processHash(f: FlowRecord, withPid: boolean): number {
   }
   return h >>> 0;
 }
+
+/** Processes with one hash remembered at most (more would make each lookup of that hash a long scan). */
+const MAX_CHAIN = 4;
 
 function sameArgs(a: readonly string[][], b: readonly string[][]): boolean {
   if (a === b) return true;
@@ -72,11 +83,15 @@ export interface MemoPlan {
   repOf: Int32Array;
   /** One flow per distinct process not known yet, in batch order: what the redactor must see. */
   reps: FlowRecord[];
+  /** Where each rep lies in the batch. */
+  repIndex: number[];
   repHashes: number[];
   /** Whether the batch holds other flows of rep j's process. */
   repeated: boolean[];
   /** Flows resolved without the redactor (known processes and repeats of a rep). */
   fromCache: number;
+  /** Few enough unknown processes (PER_PROCESS_SHARE) to send the redactor only those. */
+  worthIt: boolean;
 }
 
 /** Applies a remembered redaction to a flow (the same object when nothing changed). */
@@ -98,7 +113,15 @@ export function processOnly(f: FlowRecord): FlowRecord {
   return { id: f.id, process_name: f.process_name, process_id: f.process_id, process_args: f.process_args } as FlowRecord;
 }
 
-/** Batches in a row without a hit or a repeat before the memo is bypassed for a while (every flow its own process: nothing to gain). */
+/**
+ * The redactor is sent only the unknown processes when they are at most 1/3
+ * of the batch; above, every flow (fused with the next stages): the separate
+ * calls and merges would cost the host thread more than the redactor saves in
+ * the worker.
+ */
+export const PER_PROCESS_SHARE = 3;
+
+/** Batches in a row above that share before the memo is bypassed for a while (mostly new processes: little to gain, and lookups to pay). */
 const MISSES_BEFORE_BYPASS = 4;
 /** The longest bypass, in batches. */
 const MAX_BYPASS = 64;
@@ -108,16 +131,19 @@ export class ProcessMemo {
   private young = new Map<number, Entry>();
   private old = new Map<number, Entry>();
   private youngSize = 0;
+  private youngChars = 0;
   private missRun = 0;
   private bypass = 0;
   private bypassLen = 1;
   /** Hashes of processes redacted once and not remembered yet (see learn). */
   private readonly seenOnce = new Set<number>();
+  private readonly seed = (Math.random() * 0x100000000) >>> 0;
 
   /** `withPid`: processes differ by process_id too (a redactor with lookups may depend on it). */
   constructor(
     readonly withPid: boolean,
     readonly maxEntries = PROCESS_MEMO_ENTRIES,
+    readonly maxChars = PROCESS_MEMO_CHARS,
   ) {}
 
   /** Processes remembered now (at most maxEntries). */
@@ -141,19 +167,34 @@ export class ProcessMemo {
   }
 
   private put(h: number, f: FlowRecord, result: ProcessRedaction): void {
-    if (this.youngSize >= Math.max(1, this.maxEntries >> 1)) {
+    const chars = textChars(f.process_name, f.process_args) + (result?.args ? textChars(result.name ?? '', result.args) : 0);
+    if (this.youngSize >= Math.max(1, this.maxEntries >> 1) || this.youngChars + chars > this.maxChars >> 1) {
       this.old = this.young;
       this.young = new Map();
       this.youngSize = 0;
+      this.youngChars = 0;
     }
-    this.young.set(h, { name: f.process_name, pid: f.process_id, args: f.process_args, result, next: this.young.get(h) });
+    if (chars > this.maxChars >> 1) return; // larger than a generation: not remembered
+    const head = this.young.get(h);
+    let depth = 0;
+    for (let e = head; e; e = e.next) if (++depth >= MAX_CHAIN) return; // a colliding hash: not remembered
+    this.young.set(h, { name: f.process_name, pid: f.process_id, args: f.process_args, result, next: head });
     this.youngSize++;
+    this.youngChars += chars;
+  }
+
+  /** Chars of text held now (at most maxChars). */
+  get chars(): number {
+    let n = 0;
+    for (const m of [this.young, this.old]) for (const e of m.values()) for (let x: Entry | undefined = e; x; x = x.next) n += textChars(x.name, x.args) + (x.result?.args ? textChars(x.result.name ?? '', x.result.args) : 0);
+    return n;
   }
 
   /**
    * Splits `flows` into the ones resolved from memory and one representative
    * per unknown process; undefined when the memo is bypassed for this batch
-   * (the last batches had every flow a process of its own).
+   * (the last batches were mostly processes it did not know: 1 batch, then
+   * 2, 4 … up to 64 while that lasts).
    */
   plan(flows: readonly FlowRecord[]): MemoPlan | undefined {
     if (this.bypass > 0) {
@@ -164,6 +205,7 @@ export class ProcessMemo {
     const out: (FlowRecord | undefined)[] = new Array(n);
     const repOf = new Int32Array(n);
     const reps: FlowRecord[] = [];
+    const repIndex: number[] = [];
     const repHashes: number[] = [];
     const repeated: boolean[] = [];
     const firstRep = new Map<number, number>(); // hash → the first rep of that hash; repNext chains the others
@@ -171,7 +213,7 @@ export class ProcessMemo {
     let fromCache = 0;
     next: for (let i = 0; i < n; i++) {
       const f = flows[i];
-      const h = processHash(f, this.withPid);
+      const h = processHash(f, this.withPid, this.seed);
       const e = this.lookup(h, f);
       if (e) {
         out[i] = applyProcessRedaction(f, e.result);
@@ -198,17 +240,19 @@ export class ProcessMemo {
       repOf[i] = reps.length;
       repNext.push(-1);
       repeated.push(false);
+      repIndex.push(i);
       reps.push(f);
       repHashes.push(h);
     }
-    if (fromCache > 0) {
+    const worthIt = reps.length * PER_PROCESS_SHARE <= n;
+    if (worthIt) {
       this.missRun = 0;
       this.bypassLen = 1;
     } else if (++this.missRun >= MISSES_BEFORE_BYPASS) {
       this.bypass = this.bypassLen;
       this.bypassLen = Math.min(MAX_BYPASS, this.bypassLen * 2);
     }
-    return { out, repOf, reps, repHashes, repeated, fromCache };
+    return { out, repOf, reps, repIndex, repHashes, repeated, fromCache, worthIt };
   }
 
   /**

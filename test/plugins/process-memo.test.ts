@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FlowRecord } from '../../host/flows/record.js';
 import { PluginChain, type ChainResult } from '../../host/plugins/chain.js';
 import { perProcessOf, validatePluginsConfig, type PluginEntry } from '../../host/plugins/config.js';
-import { fillPlan, ProcessMemo, processHash } from '../../host/plugins/process-memo.js';
+import { BatchEncoder } from '../../host/plugins/codec.js';
+import { fillPlan, ProcessMemo, processHash, processOnly } from '../../host/plugins/process-memo.js';
 import { exeOf, expand, readCorpus } from '../redact/corpus.js';
 import { testLog } from '../helpers/logger.js';
 import { CACHE_DIR, entry, flow } from './helpers.js';
@@ -74,6 +75,15 @@ describe('ProcessMemo', () => {
     expect(third.out[0]!.id).toBe('flow-11');
   });
 
+  it('encodes what a perProcess redactor is sent byte for byte as the generic encoder writes those maps', () => {
+    const batch = [f(0, '/bin/ä', [['x', 'ü'.repeat(40)], []], '12'), f(1, '/bin/b', [], '1'), f(2, '/bin/c', [['y'.repeat(300)]])];
+    const enc = new BatchEncoder();
+    const fast = enc.encodeProcesses(batch, 'msgpack');
+    const generic = new BatchEncoder().encode(batch.map(processOnly), 'msgpack');
+    expect(Buffer.from(fast).equals(Buffer.from(generic))).toBe(true);
+    expect(Buffer.from(enc.encodeProcesses(batch, 'json')).toString()).toBe(JSON.stringify(batch.map(processOnly)));
+  });
+
   it('tells apart processes whose arguments join to the same text', () => {
     const m = new ProcessMemo(false);
     const batch = [f(0, '/bin/a', [['ab']]), f(1, '/bin/a', [['a', 'b']]), f(2, '/bin/a', [['a'], ['b']]), f(3, '/bin/a', [['a', ''], ['b']]), f(4, '/bin/a', [['a'], ['', 'b']]), f(5, '/bin/ab', [[]])];
@@ -98,6 +108,20 @@ describe('ProcessMemo', () => {
       if (i > 0) expect(p.reps.map((r) => r.process_name)).toEqual([`/bin/p${i}`]); // the hot process is still known
     }
     expect(m.size).toBeGreaterThanOrEqual(4);
+  });
+
+  it('bounds the text it holds, and does not keep a process larger than half of it', () => {
+    const m = new ProcessMemo(false, 1000, 100);
+    for (let i = 0; i < 20; i++) {
+      const p = m.plan(Array.from({ length: 3 }, () => f(i, `/bin/p${String(i).padStart(2, '0')}`, [['x'.repeat(20)]])))!;
+      m.learn(p, p.reps, p.reps);
+      expect(m.chars).toBeLessThanOrEqual(100);
+    }
+    expect(m.size).toBeGreaterThan(0);
+    const big = Array.from({ length: 3 }, (_, i) => f(i, '/bin/big', [['y'.repeat(60)]]));
+    const p = m.plan(big)!;
+    m.learn(p, p.reps, p.reps);
+    expect(m.plan(big)!.reps).toHaveLength(1); // not remembered
   });
 
   it('steps aside after batches where every flow is a process of its own, and comes back', () => {
@@ -168,6 +192,20 @@ describe('perProcess in the chain', () => {
     expect(once.stats()['redact-args'].flowsFromCache).toBe(60);
   });
 
+  it('sends every flow when unknown processes are more than a third of the batch, and learns from it', async () => {
+    const every = await chain([await entry('builtin/redact-args', { perProcess: false }), await entry('builtin/calico-json')]);
+    const once = await chain([await entry('builtin/redact-args', { perProcess: true }), await entry('builtin/calico-json')]);
+    const batch = corpusFlows(12, 6); // 6 processes, 2 flows each: half the batch is unknown processes
+    expect(text(await once.process(batch))).toEqual(text(await every.process(batch)));
+    const s = once.stats()['redact-args'];
+    expect(s.flowsFromCache).toBe(0); // every flow went to the plugin
+    expect(s.calls).toBe(1);
+    const again = corpusFlows(12, 6, 100);
+    expect(text(await once.process(again))).toEqual(text(await every.process(again)));
+    expect(once.stats()['redact-args'].calls).toBe(1); // all six learned from the first call
+    expect(once.stats()['redact-args'].flowsFromCache).toBe(12);
+  });
+
   it('without a formatter, hands the sinks the same redacted records', async () => {
     const every = await chain([await entry('builtin/redact-args', { perProcess: false })]);
     const once = await chain([await entry('builtin/redact-args', { perProcess: true })]);
@@ -193,7 +231,7 @@ describe('perProcess in the chain', () => {
     const s = c.stats().trap;
     expect(s.failures.trap).toBe(1);
     expect(s.flowsMasked).toBe(3);
-    expect(s.flowsFromCache).toBe(4); // the seed's repeat and the known /bin/ok flows; the failed process's repeats are not
+    expect(s.flowsFromCache).toBe(3); // the known /bin/ok flows (the seed went whole: half of it unknown); the failed process's repeats are not
     expect(s.flowsIn).toBe(8);
     expect(s.flowsOut).toBe(8);
     // Not remembered: the next batch of that process goes to the plugin again (and fails again)
