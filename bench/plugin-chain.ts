@@ -180,7 +180,7 @@ async function main(): Promise<void> {
   const rb1 = summary('B1 B once per process (the same ProcessMemo as A)', B1);
   const fromCache = asChain.stats()['redact-args'].flowsFromCache;
   const seen = asChain.stats()['redact-args'].flowsIn;
-  console.log(`   A's redactor: ${(100 * (seen - fromCache) / seen).toFixed(1)}% of flows sent to the plugin, the rest redacted from a process it had seen`);
+  console.log(`   A's redactor: ${(100 * (seen - fromCache) / seen).toFixed(1)}% of flows sent to the plugin (the others: processes it knew, or repeats in the call)`);
   console.log(`   ratio A/B1 (both once per process): ${(ra.flowsPerSec / rb1.flowsPerSec).toFixed(2)}× wall-clock throughput, ${(rb1.cpuUsPerFlow / ra.cpuUsPerFlow).toFixed(2)}× CPU efficiency; A0/B (both every flow): ${(ra0.flowsPerSec / rb.flowsPerSec).toFixed(2)}×, ${(rb.cpuUsPerFlow / ra0.cpuUsPerFlow).toFixed(2)}×; A/B: ${(ra.flowsPerSec / rb.flowsPerSec).toFixed(2)}×, ${(rb.cpuUsPerFlow / ra.cpuUsPerFlow).toFixed(2)}×; A0/A1: ${(ra0.flowsPerSec / ra1.flowsPerSec).toFixed(2)}× wall clock, ${(ra1.cpuUsPerFlow / ra0.cpuUsPerFlow).toFixed(2)}× CPU`);
   const failures = Object.values(asChain.stats()).reduce((n, s) => n + Object.values(s.failures).reduce((x, y) => x + y, 0), 0);
   console.log(`   plugin failures during A: ${failures}`);

@@ -217,6 +217,19 @@ describe('perProcess in the chain', () => {
     expect(once.stats()['redact-args'].flowsFromCache).toBe(750 - 25);
   });
 
+  it('a TypeScript SDK redactor reads the id-and-process maps it is sent as it reads whole flows', async () => {
+    const cfg = { timeoutMs: 10_000, memoryMiB: 256 };
+    const every = await chain([await entry('fixtures/ts-redactor', { ...cfg, perProcess: false })]);
+    const once = await chain([await entry('fixtures/ts-redactor', { ...cfg, perProcess: true })]);
+    for (let round = 0; round < 2; round++) {
+      const input = corpusFlows(120, 12, round * 1000);
+      const [a, b] = [await every.process(input), await once.process(input)];
+      expect(b.flows).toEqual(a.flows);
+    }
+    expect(once.stats()['ts-redactor'].flowsFromCache).toBe(240 - 12);
+    expect(once.stats()['ts-redactor'].failures).toEqual(every.stats()['ts-redactor'].failures);
+  }, 60_000);
+
   it('masks every flow of a process whose call failed, and remembers nothing of it', async () => {
     const c = await chain([await entry('fixtures/trap', { perProcess: true })]); // traps on a batch holding pid 666
     const input = [
