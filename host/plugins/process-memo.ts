@@ -138,6 +138,8 @@ export class ProcessMemo {
   /** Hashes of processes redacted once and not remembered yet (see learn). */
   private readonly seenOnce = new Set<number>();
   private readonly seed = (Math.random() * 0x100000000) >>> 0;
+  /** pid → the entry last found or stored for it (entries of the current generations only; at most maxEntries pids). */
+  private readonly pidLast = new Map<string, Entry>();
 
   /** `withPid`: processes differ by process_id too (a redactor with lookups may depend on it). */
   constructor(
@@ -162,25 +164,40 @@ export class ProcessMemo {
     const y = this.find(this.young, h, f);
     if (y) return y;
     const o = this.find(this.old, h, f);
-    if (o) this.put(h, f, o.result); // used again: kept in the young generation
-    return o;
+    if (o) return this.put(h, f, o.result) ?? o; // used again: kept in the young generation
+    return undefined;
   }
 
-  private put(h: number, f: FlowRecord, result: ProcessRedaction): void {
+  /** The entry last used for the flow's pid, when it is this flow's process: no hash to compute (flows of one pid repeat). */
+  private byPid(f: FlowRecord): Entry | undefined {
+    const e = this.pidLast.get(f.process_id);
+    return e !== undefined && e.name === f.process_name && (!this.withPid || e.pid === f.process_id) && sameArgs(e.args, f.process_args) ? e : undefined;
+  }
+
+  private put(h: number, f: FlowRecord, result: ProcessRedaction): Entry | undefined {
     const chars = textChars(f.process_name, f.process_args) + (result?.args ? textChars(result.name ?? '', result.args) : 0);
     if (this.youngSize >= Math.max(1, this.maxEntries >> 1) || this.youngChars + chars > this.maxChars >> 1) {
       this.old = this.young;
       this.young = new Map();
       this.youngSize = 0;
       this.youngChars = 0;
+      this.pidLast.clear(); // it must not keep entries alive past their generation
     }
-    if (chars > this.maxChars >> 1) return; // larger than a generation: not remembered
+    if (chars > this.maxChars >> 1) return undefined; // larger than a generation: not remembered
     const head = this.young.get(h);
     let depth = 0;
-    for (let e = head; e; e = e.next) if (++depth >= MAX_CHAIN) return; // a colliding hash: not remembered
-    this.young.set(h, { name: f.process_name, pid: f.process_id, args: f.process_args, result, next: head });
+    for (let e = head; e; e = e.next) if (++depth >= MAX_CHAIN) return undefined; // a colliding hash: not remembered
+    const e: Entry = { name: f.process_name, pid: f.process_id, args: f.process_args, result, next: head };
+    this.young.set(h, e);
     this.youngSize++;
     this.youngChars += chars;
+    this.rememberPid(f.process_id, e);
+    return e;
+  }
+
+  private rememberPid(pid: string, e: Entry): void {
+    if (this.pidLast.size >= this.maxEntries) this.pidLast.clear();
+    this.pidLast.set(pid, e);
   }
 
   /** Chars of text held now (at most maxChars). */
@@ -213,8 +230,12 @@ export class ProcessMemo {
     let fromCache = 0;
     next: for (let i = 0; i < n; i++) {
       const f = flows[i];
-      const h = processHash(f, this.withPid, this.seed);
-      const e = this.lookup(h, f);
+      let e = this.byPid(f);
+      const h = e ? 0 : processHash(f, this.withPid, this.seed);
+      if (!e) {
+        e = this.lookup(h, f);
+        if (e) this.rememberPid(f.process_id, e);
+      }
       if (e) {
         out[i] = applyProcessRedaction(f, e.result);
         repOf[i] = -1;

@@ -97,6 +97,18 @@ describe('ProcessMemo', () => {
     expect(processHash(same[0], false)).toBe(processHash(same[1], false));
   });
 
+  it('never takes a pid\'s last process for another one under that pid (exec, pid reuse)', () => {
+    const m = new ProcessMemo(false);
+    const first = [f(0, '/bin/a', [['x']], '7'), f(1, '/bin/a', [['x']], '7'), f(2, '/bin/a', [['x']], '7')];
+    const p = m.plan(first)!;
+    m.learn(p, p.reps, [{ ...p.reps[0], process_args: [['X']] }]);
+    const next = m.plan([f(3, '/bin/a', [['x']], '7'), f(4, '/bin/a', [['y']], '7'), f(5, '/bin/b', [['x']], '7'), f(6, '/bin/a', [['x']], '8')])!;
+    expect(next.reps.map((r) => r.id)).toEqual(['flow-4', 'flow-5']);
+    expect(next.out[0]!.process_args).toEqual([['X']]);
+    expect(next.out[3]!.process_args).toEqual([['X']]); // same process under another pid: known by its text
+    expect(next.out[3]!.process_id).toBe('8');
+  });
+
   it('stays within its bound, keeping what is used', () => {
     const m = new ProcessMemo(false, 8);
     const hot = f(0, '/bin/hot', [['h']]);
