@@ -7,16 +7,17 @@
  * distinct unknown process and applies the result to the others and to later
  * batches, so redaction costs per process, not per connection.
  *
- * Remembered from a process's second sight on. Bounded: two generations of at most `maxEntries / 2` processes and `maxChars / 2` chars of their text each (a lookup in the
- * old one moves the entry to the young one; a full young generation becomes
- * the old one). Only what the redactor returned on success is remembered;
- * a failed call's policy (mask or drop) is never reused.
+ * A process is remembered from its second sight on. Bounded: two
+ * generations of at most `maxEntries / 2` processes and `maxChars / 2` chars
+ * of their text each (a lookup in the old one moves the entry to the young
+ * one; a full young generation becomes the old one). Only what the redactor
+ * returned on success is remembered; a failed call's policy (mask or drop) is
+ * never reused.
  */
 import type { FlowRecord } from '../flows/record.js';
 
 /** What a redactor did to a process: nothing (null), or the process fields it changed. */
 export type ProcessRedaction = null | { name?: string; pid?: string; args?: string[][] };
-
 
 /** Default bound on remembered processes per redactor instance. */
 export const PROCESS_MEMO_ENTRIES = 8192;
@@ -151,7 +152,7 @@ export class ProcessMemo {
   /** Processes remembered now (at most maxEntries). */
   get size(): number {
     let n = 0;
-    for (const m of [this.young, this.old]) for (let e of m.values()) for (let x: Entry | undefined = e; x; x = x.next) n++;
+    for (const m of [this.young, this.old]) for (const e of m.values()) for (let x: Entry | undefined = e; x; x = x.next) n++;
     return n;
   }
 
