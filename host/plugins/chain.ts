@@ -53,7 +53,7 @@ export interface StageCounters {
   lastInstantiateMs: number;
   /**
    * Redactors: values masked per rule, from the plugin's `redact-summary` log lines (counts only, never values).
-   * A `perProcess` redactor counts each process once, when it first redacts it.
+   * A `perProcess` redactor counts what it masked in the calls it got: a process's secrets once per call holding it, not per flow.
    */
   redactions: Record<string, number>;
   /** `perProcess` redactors: flows redacted from a remembered result (or as a repeat of a process in the same call), not sent to the plugin. */
