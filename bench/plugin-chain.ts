@@ -27,7 +27,7 @@ import { loadPlugin } from '../host/plugins/loader.js';
 import { applyRedaction, splitItems } from '../host/plugins/policy.js';
 import { MsgpackWriter } from '../host/plugins/msgpack-writer.js';
 import { PluginPool } from '../host/plugins/pool.js';
-import { fillPlan, ProcessMemo } from '../host/plugins/process-memo.js';
+import { fillPlan, ProcessMemo, processOnly } from '../host/plugins/process-memo.js';
 import { spliceRedaction } from '../host/plugins/splice.js';
 import { createRedactor, redactFlows } from '../host/redact/redactor.js';
 import { benchBatches, corpusCommandLines, processCommandLines } from './lib/flows.js';
@@ -190,6 +190,7 @@ async function main(): Promise<void> {
   await perStage.close();
 
   await breakdown(red, fmt, batches, ra0.cpuUsPerFlow);
+  await breakdownPerProcess(red, fmt, batches, ra);
 
   await tsSections(red, tsRed, batches);
 }
@@ -344,3 +345,72 @@ async function breakdown(red: { wasm: string; sha256: string }, fmt: { wasm: str
 }
 
 await main();
+
+/**
+ * E for A: the steps of a per-process chain, each timed alone in this thread
+ * on the same batches (a memo warmed by one pass, as A's is by the rounds
+ * before): the host's plan and merge, the redactor on the unknown processes
+ * only, the host's encode of the batch for the formatter, the formatter, the
+ * split; and what is left of A's host-thread and worker CPU.
+ */
+async function breakdownPerProcess(red: Built, fmt: Built, batches: FlowRecord[][], a: Run): Promise<void> {
+  const redact = await inProcess(red, 'redactor');
+  const format = await inProcess(fmt, 'formatter');
+  const memo = new ProcessMemo(false);
+  const enc = new BatchEncoder();
+  const t = { plan: 0, redact: 0, merge: 0, encode: 0, format: 0, split: 0 };
+  let sent = 0;
+  const run = (record: boolean) => {
+    for (const b of batches) {
+      const t0 = performance.now();
+      const plan = memo.plan(b);
+      const t1 = performance.now();
+      let flows = b;
+      let t2 = t1;
+      let t3 = t1;
+      if (plan?.worthIt) {
+        if (plan.reps.length > 0) {
+          enc.reset();
+          const r = redact(enc.encodeProcesses(plan.reps, 'msgpack'));
+          t2 = performance.now();
+          if (!r.ok || !('output' in r)) throw new Error('redactor failed in the breakdown');
+          const sentMaps = plan.reps.map(processOnly);
+          flows = fillPlan(plan, b, memo.learn(plan, sentMaps, applyRedaction(sentMaps, decodeBatch(r.output, 'msgpack'))));
+        } else {
+          t2 = t1;
+          flows = plan.out as FlowRecord[];
+        }
+        t3 = performance.now();
+        if (record) sent += plan.reps.length;
+      } else if (record) sent += b.length; // (A would send every flow fused: not this breakdown's case)
+      enc.reset();
+      const input = enc.encode(flows, 'msgpack');
+      const t4 = performance.now();
+      const f = format(input);
+      const t5 = performance.now();
+      if (!f.ok || !('items' in f)) throw new Error('formatter failed in the breakdown');
+      splitItems(flows, f.items);
+      const t6 = performance.now();
+      if (!record) continue;
+      t.plan += t1 - t0; t.redact += t2 - t1; t.merge += t3 - t2; t.encode += t4 - t3; t.format += t5 - t4; t.split += t6 - t5;
+    }
+  };
+  run(false); // warms the memo and the code
+  run(true);
+  const n = batches.length * BATCH;
+  const us = (ms: number) => (ms * 1000) / n;
+  const host = us(t.plan + t.merge + t.encode + t.split);
+  const worker = us(t.redact + t.format);
+  console.log(`E' where A's CPU goes (redaction per process; ${((100 * sent) / n).toFixed(1)}% of flows to the redactor here), µs per flow (each step timed alone in this thread):`);
+  const parts: [string, number][] = [
+    ['host: plan (known processes, repeats) and apply', us(t.plan)],
+    ['worker: redactor in wasm on the unknown processes', us(t.redact)],
+    ['host: merge its results', us(t.merge)],
+    ['host: encode the batch for the formatter (MessagePack)', us(t.encode)],
+    ['worker: formatter in wasm (copy in, run, copy out)', us(t.format)],
+    ['host: split items', us(t.split)],
+  ];
+  for (const [name, v] of parts) console.log(`   ${name.padEnd(58)} ${v.toFixed(2).padStart(6)}`);
+  console.log(`   ${"host thread: its steps / A's host thread".padEnd(58)} ${host.toFixed(2).padStart(6)} / ${a.mainUsPerFlow.toFixed(2)}`);
+  console.log(`   ${"worker: its steps / A's plugin worker".padEnd(58)} ${worker.toFixed(2).padStart(6)} / ${a.workerUsPerFlow.toFixed(2)}`);
+}
