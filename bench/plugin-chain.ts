@@ -127,6 +127,11 @@ function summary(name: string, runs: Run[]): Run {
   return r;
 }
 
+/** One step of a breakdown: its label and µs per flow (and what to compare it with). */
+function stepLine(label: string, us: number, after = ''): void {
+  console.log(`   ${label.padEnd(58)} ${us.toFixed(2).padStart(6)}${after}`);
+}
+
 /** The per-thread line under a summary: the host thread's and the plugin worker's CPU per flow. */
 function threadLine(r: Run): string {
   return `   by thread, CPU µs/flow: host thread ${r.mainUsPerFlow.toFixed(2)}, plugin worker ${r.workerUsPerFlow.toFixed(2)} (${int(1e6 / r.workerUsPerFlow)} flows per CPU-second of the worker's core); the rest is V8's GC and compiler threads`;
@@ -339,9 +344,9 @@ async function breakdown(red: { wasm: string; sha256: string }, fmt: { wasm: str
   ];
   const sum = parts.reduce((x, [, v]) => x + v, 0);
   console.log('E  where A0\'s CPU goes (every flow redacted), µs per flow (each step timed alone in this thread):');
-  for (const [name, v] of parts) console.log(`   ${name.padEnd(58)} ${v.toFixed(2).padStart(6)}`);
-  console.log(`   ${'sum of the steps'.padEnd(58)} ${sum.toFixed(2).padStart(6)}`);
-  console.log(`   ${'rest of A0: worker round trips, messages, scheduling, GC'.padEnd(58)} ${(aCpuUs - sum).toFixed(2).padStart(6)}`);
+  for (const [name, v] of parts) stepLine(name, v);
+  stepLine('sum of the steps', sum);
+  stepLine('rest of A0: worker round trips, messages, scheduling, GC', aCpuUs - sum);
 }
 
 await main();
@@ -410,7 +415,7 @@ async function breakdownPerProcess(red: Built, fmt: Built, batches: FlowRecord[]
     ['worker: formatter in wasm (copy in, run, copy out)', us(t.format)],
     ['host: split items', us(t.split)],
   ];
-  for (const [name, v] of parts) console.log(`   ${name.padEnd(58)} ${v.toFixed(2).padStart(6)}`);
-  console.log(`   ${"host thread: its steps / A's host thread".padEnd(58)} ${host.toFixed(2).padStart(6)} / ${a.mainUsPerFlow.toFixed(2)}`);
-  console.log(`   ${"worker: its steps / A's plugin worker".padEnd(58)} ${worker.toFixed(2).padStart(6)} / ${a.workerUsPerFlow.toFixed(2)}`);
+  for (const [name, v] of parts) stepLine(name, v);
+  stepLine("host thread: its steps / A's host thread", host, ` / ${a.mainUsPerFlow.toFixed(2)}`);
+  stepLine("worker: its steps / A's plugin worker", worker, ` / ${a.workerUsPerFlow.toFixed(2)}`);
 }
