@@ -52,7 +52,7 @@ const hostMemo = new ProcessMemo(false);
 function plainChainPerProcess(flows: FlowRecord[]): Uint8Array[] {
   const plan = hostMemo.plan(flows);
   if (!plan) return plainChain(flows);
-  const redacted = plan.reps.length ? fillPlan(plan, flows, hostMemo.learn(plan, plan.reps, redactFlows(plan.reps, hostRedactor))) : (plan.out as FlowRecord[]);
+  const redacted = fillPlan(plan, flows, plan.reps.length ? hostMemo.learn(plan, plan.reps, redactFlows(plan.reps, hostRedactor)) : []);
   return redacted.map(builtinJsonItem);
 }
 
@@ -383,7 +383,7 @@ async function breakdownPerProcess(red: Built, fmt: Built, batches: FlowRecord[]
           flows = fillPlan(plan, b, memo.learn(plan, sentMaps, applyRedaction(sentMaps, decodeBatch(r.output, 'msgpack'))));
         } else {
           t2 = t1;
-          flows = plan.out as FlowRecord[];
+          flows = fillPlan(plan, b, []);
         }
         t3 = performance.now();
         if (record) sent += plan.reps.length;

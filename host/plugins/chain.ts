@@ -14,7 +14,7 @@ import { perProcessOf, PLUGIN_DEFAULTS, type PluginEntry, type PluginsConfig } f
 import { loadPlugin, type BuiltinResolver, type LoadedPlugin } from './loader.js';
 import { applyEnrichment, applyRedaction, MalformedOutput, maskArgs, splitItems } from './policy.js';
 import { PluginPool, type CallResult, type InstanceInfo } from './pool.js';
-import { fillPlan, ProcessMemo, processOnly, type MemoPlan } from './process-memo.js';
+import { fillPlan, knownFlow, ProcessMemo, processOnly, type MemoPlan } from './process-memo.js';
 import { SUMMARY_PREFIX } from '../redact/core/rules.js';
 import type { FailureKind, LookupContext, StageFn } from './protocol.js';
 
@@ -448,7 +448,7 @@ export class PluginChain {
     if (plan.reps.length === 0) {
       c.flowsIn += flows.length;
       c.flowsOut += flows.length;
-      batch.flows = plan.out as FlowRecord[];
+      batch.flows = fillPlan(plan, flows, []);
       return;
     }
     const sent = plan.reps.map(processOnly);
@@ -464,7 +464,7 @@ export class PluginChain {
     }
     // Failed: the policy settle() applied to the reps applies to every flow of their processes.
     batch.failed = (batch.failed ?? 0) + sub.failed;
-    const known = plan.out; // holes (undefined) where the flow's process was in the failed call
+    const known = flows.map((_, i) => knownFlow(plan, flows, i)); // undefined where the flow's process was in the failed call
     const unknown: FlowRecord[] = [];
     for (let i = 0; i < flows.length; i++) if (known[i] === undefined) unknown.push(flows[i]);
     const more = unknown.length - plan.reps.length;

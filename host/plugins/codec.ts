@@ -5,6 +5,7 @@
 import { Unpackr } from 'msgpackr';
 import type { FlowRecord } from '../flows/record.js';
 import { MsgpackWriter } from './msgpack-writer.js';
+import { processOnly } from './process-memo.js';
 
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
@@ -52,7 +53,7 @@ export class BatchEncoder {
    * what `encode` writes for those maps, without building them.
    */
   encodeProcesses(flows: readonly FlowRecord[], encoding: Encoding): Uint8Array {
-    if (encoding === 'json') return this.encode(flows.map((f) => ({ id: f.id, process_name: f.process_name, process_id: f.process_id, process_args: f.process_args })), 'json');
+    if (encoding === 'json') return this.encode(flows.map(processOnly), 'json');
     this.turn ^= 1;
     const w = this.writers[this.turn];
     w.restart();

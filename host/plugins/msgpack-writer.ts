@@ -10,7 +10,7 @@ import { ShapeCache } from '../shape-cache.js';
 
 const TWO_32 = 4294967296;
 
-/** A fixstr key's bytes. */
+/** A fixstr key's bytes (an ASCII key shorter than 32 chars). */
 function fixKey(k: string): Uint8Array {
   return Uint8Array.from([0xa0 | k.length, ...[...k].map((c) => c.charCodeAt(0))]);
 }
@@ -329,7 +329,7 @@ function compileShape(keys: string[], sample: Record<string, unknown>): ShapeEnc
     return 'w.value(v);';
   };
   // Key bytes written as constants (keys are ASCII identifiers shorter than 32 chars: fixstr).
-  const key = (k: string) => (k.length < 32 ? `w.ensure(${k.length + 1}); b = w.buf; p = w.pos; ${[0xa0 | k.length, ...[...k].map((c) => c.charCodeAt(0))].map((x) => `b[p++] = ${x};`).join(' ')} w.pos = p;` : `w.str(${JSON.stringify(k)});`);
+  const key = (k: string) => (k.length < 32 ? `w.ensure(${k.length + 1}); b = w.buf; p = w.pos; ${[...fixKey(k)].map((x) => `b[p++] = ${x};`).join(' ')} w.pos = p;` : `w.str(${JSON.stringify(k)});`);
   const flush = 'if (rf >= 0) { w.copyRun(rf, rt); rf = -1; }';
   const field = (k: string, j: number) => {
     const v = sample[k];

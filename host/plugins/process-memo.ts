@@ -78,9 +78,9 @@ interface Entry {
   next?: Entry;
 }
 
-/** A batch split by what is known: `out[i]` is flow i already redacted, or undefined when its process is `reps[repOf[i]]`. */
+/** A batch split by what is known: flow i's remembered result is `known[i]` when `repOf[i]` is -1, else its process is `reps[repOf[i]]`. */
 export interface MemoPlan {
-  out: (FlowRecord | undefined)[];
+  known: ProcessRedaction[];
   repOf: Int32Array;
   /** One flow per distinct process not known yet, in batch order: what the redactor must see. */
   reps: FlowRecord[];
@@ -220,7 +220,7 @@ export class ProcessMemo {
       return undefined;
     }
     const n = flows.length;
-    const out: (FlowRecord | undefined)[] = new Array(n);
+    const known: ProcessRedaction[] = new Array(n); // applied only when used (a batch sent whole does not need it)
     const repOf = new Int32Array(n);
     const reps: FlowRecord[] = [];
     const repIndex: number[] = [];
@@ -238,7 +238,7 @@ export class ProcessMemo {
         if (e) this.rememberPid(f.process_id, e);
       }
       if (e) {
-        out[i] = applyProcessRedaction(f, e.result);
+        known[i] = e.result;
         repOf[i] = -1;
         fromCache++;
         continue;
@@ -274,7 +274,7 @@ export class ProcessMemo {
       this.bypass = this.bypassLen;
       this.bypassLen = Math.min(MAX_BYPASS, this.bypassLen * 2);
     }
-    return { out, repOf, reps, repIndex, repHashes, repeated, fromCache, worthIt };
+    return { known, repOf, reps, repIndex, repHashes, repeated, fromCache, worthIt };
   }
 
   /**
@@ -308,9 +308,17 @@ export class ProcessMemo {
   }
 }
 
-/** The whole batch redacted: `plan.out`, with every flow of a process just learned filled in. */
+/** Flow i redacted from memory, or undefined when its process was sent to the redactor (`plan.reps`). */
+export function knownFlow(plan: MemoPlan, flows: readonly FlowRecord[], i: number): FlowRecord | undefined {
+  return plan.repOf[i] < 0 ? applyProcessRedaction(flows[i], plan.known[i]) : undefined;
+}
+
+/** The whole batch redacted: known processes from memory, the others from `results` (the reps' results, from learn). */
 export function fillPlan(plan: MemoPlan, flows: readonly FlowRecord[], results: readonly ProcessRedaction[]): FlowRecord[] {
-  const out = plan.out as FlowRecord[];
-  for (let i = 0; i < flows.length; i++) if (out[i] === undefined) out[i] = applyProcessRedaction(flows[i], results[plan.repOf[i]]);
+  const out: FlowRecord[] = new Array(flows.length);
+  for (let i = 0; i < flows.length; i++) {
+    const j = plan.repOf[i];
+    out[i] = applyProcessRedaction(flows[i], j < 0 ? plan.known[i] : results[j]);
+  }
   return out;
 }

@@ -10,7 +10,7 @@ import type { FlowRecord } from '../../host/flows/record.js';
 import { PluginChain, type ChainResult } from '../../host/plugins/chain.js';
 import { perProcessOf, validatePluginsConfig, type PluginEntry } from '../../host/plugins/config.js';
 import { BatchEncoder } from '../../host/plugins/codec.js';
-import { fillPlan, ProcessMemo, processHash, processOnly } from '../../host/plugins/process-memo.js';
+import { fillPlan, knownFlow, ProcessMemo, processHash, processOnly } from '../../host/plugins/process-memo.js';
 import { exeOf, expand, readCorpus } from '../redact/corpus.js';
 import { testLog } from '../helpers/logger.js';
 import { CACHE_DIR, entry, flow } from './helpers.js';
@@ -64,15 +64,18 @@ describe('ProcessMemo', () => {
     ]);
     expect(out[1]).toBe(batch[1]); // unchanged: the same object
     // /bin/a repeated in the batch: remembered. /bin/b was seen once: sent again, remembered from this second sight on.
-    const again = m.plan([f(9, '/bin/b', [['y']]), f(10, '/bin/a', [['x']])])!;
+    const againFlows = [f(9, '/bin/b', [['y']]), f(10, '/bin/a', [['x']])];
+    const again = m.plan(againFlows)!;
     expect(again.reps.map((r) => r.id)).toEqual(['flow-9']);
     expect(again.fromCache).toBe(1);
-    expect(again.out[1]!.process_args).toEqual([['X']]);
-    expect(again.out[1]!.id).toBe('flow-10');
+    expect(knownFlow(again, againFlows, 0)).toBeUndefined();
+    expect(knownFlow(again, againFlows, 1)!.process_args).toEqual([['X']]);
+    expect(knownFlow(again, againFlows, 1)!.id).toBe('flow-10');
     m.learn(again, again.reps, again.reps);
-    const third = m.plan([f(11, '/bin/b', [['y']]), f(12, '/bin/a', [['x', 'z']])])!;
+    const thirdFlows = [f(11, '/bin/b', [['y']]), f(12, '/bin/a', [['x', 'z']])];
+    const third = m.plan(thirdFlows)!;
     expect(third.reps.map((r) => r.id)).toEqual(['flow-12']); // [x, z] was seen once only
-    expect(third.out[0]!.id).toBe('flow-11');
+    expect(knownFlow(third, thirdFlows, 0)!.id).toBe('flow-11');
   });
 
   it('encodes what a perProcess redactor is sent byte for byte as the generic encoder writes those maps', () => {
@@ -102,11 +105,12 @@ describe('ProcessMemo', () => {
     const first = [f(0, '/bin/a', [['x']], '7'), f(1, '/bin/a', [['x']], '7'), f(2, '/bin/a', [['x']], '7')];
     const p = m.plan(first)!;
     m.learn(p, p.reps, [{ ...p.reps[0], process_args: [['X']] }]);
-    const next = m.plan([f(3, '/bin/a', [['x']], '7'), f(4, '/bin/a', [['y']], '7'), f(5, '/bin/b', [['x']], '7'), f(6, '/bin/a', [['x']], '8')])!;
+    const nextFlows = [f(3, '/bin/a', [['x']], '7'), f(4, '/bin/a', [['y']], '7'), f(5, '/bin/b', [['x']], '7'), f(6, '/bin/a', [['x']], '8')];
+    const next = m.plan(nextFlows)!;
     expect(next.reps.map((r) => r.id)).toEqual(['flow-4', 'flow-5']);
-    expect(next.out[0]!.process_args).toEqual([['X']]);
-    expect(next.out[3]!.process_args).toEqual([['X']]); // same process under another pid: known by its text
-    expect(next.out[3]!.process_id).toBe('8');
+    expect(knownFlow(next, nextFlows, 0)!.process_args).toEqual([['X']]);
+    expect(knownFlow(next, nextFlows, 3)!.process_args).toEqual([['X']]); // same process under another pid: known by its text
+    expect(knownFlow(next, nextFlows, 3)!.process_id).toBe('8');
   });
 
   it('stays within its bound, keeping what is used', () => {
