@@ -20,7 +20,7 @@ import { PROJECT_ROOT } from '../host/paths.js';
 import { buildPlugin } from '../host/plugins/build.js';
 import { BatchEncoder, builtinJsonItem } from '../host/plugins/codec.js';
 import { benchBatches, corpusCommandLines } from './lib/flows.js';
-import { coreInstances } from './lib/in-process.js';
+import { stageCore, type StageCore } from './lib/in-process.js';
 import { median, parseArgs } from './lib/stats.js';
 
 const opts = parseArgs(process.argv.slice(2));
@@ -29,19 +29,7 @@ const BATCH = Number(opts.get('batch') ?? 1000);
 const ROUNDS = Number(opts.get('rounds') ?? 7);
 const CHECK = !opts.has('no-check'); // --no-check: time experimental builds whose output differs
 
-type Core = {
-  memory: WebAssembly.Memory;
-  cabi_realloc: (p: number, o: number, a: number, n: number) => number;
-  format: (p: number, n: number) => number;
-  cabi_post_format: (r: number) => void;
-};
-
-async function instantiate(wasm: string, sha256: string): Promise<Core> {
-  const cores = await coreInstances(wasm, sha256, 'formatter');
-  const core = cores.find((c) => typeof c.exports.format === 'function');
-  if (!core) throw new Error('no core instance exports format');
-  return core.exports as unknown as Core;
-}
+type Core = StageCore<'format'>;
 
 /** Wall time spent in the copy out (the ArrayBuffer slice), ms. */
 let sliceMs = 0;
@@ -76,7 +64,7 @@ async function main(): Promise<void> {
   const wasms = opts.has('wasm')
     ? opts.get('wasm')!.split(',').map((wasm) => ({ wasm, sha256: createHash('sha256').update(readFileSync(wasm)).digest('hex') }))
     : [await buildPlugin(join(PROJECT_ROOT, 'plugins', 'builtin', 'calico-json'))];
-  const cores = await Promise.all(wasms.map((w) => instantiate(w.wasm, w.sha256)));
+  const cores = await Promise.all(wasms.map((w) => stageCore(w.wasm, w.sha256, 'format')));
   const batches = benchBatches(corpusCommandLines(BATCHES * BATCH), BATCH);
   const enc = new BatchEncoder();
   const inputs = batches.map((b) => enc.encode(b, 'msgpack').slice());

@@ -21,7 +21,7 @@ import { buildPlugin } from '../host/plugins/build.js';
 import { BatchEncoder } from '../host/plugins/codec.js';
 import { createRedactor, redactFlows } from '../host/redact/redactor.js';
 import { benchBatches, corpusCommandLines } from './lib/flows.js';
-import { coreInstances } from './lib/in-process.js';
+import { stageCore, type StageCore } from './lib/in-process.js';
 import { median, parseArgs } from './lib/stats.js';
 
 const opts = parseArgs(process.argv.slice(2));
@@ -35,20 +35,8 @@ function argBytes(batch: FlowRecord[]): number {
   return n;
 }
 
-type Core = {
-  memory: WebAssembly.Memory;
-  cabi_realloc: (p: number, o: number, a: number, n: number) => number;
-  redact: (p: number, n: number) => number;
-  cabi_post_redact: (r: number) => void;
-};
-
-/** The plugin's core instance (stub host imports; config empty: mask mode, no policy). */
-async function instantiate(wasm: string, sha256: string): Promise<Core> {
-  const cores = await coreInstances(wasm, sha256, 'redactor');
-  const core = cores.find((c) => typeof c.exports.redact === 'function');
-  if (!core) throw new Error('no core instance exports redact');
-  return core.exports as unknown as Core;
-}
+/** The plugin's core exports (config empty: mask mode, no policy). */
+type Core = StageCore<'redact'>;
 
 /** One call as the worker makes it (copy in, run, copy out); returns the arena the call used beyond its input. */
 function call(c: Core, input: Uint8Array): number {
@@ -67,7 +55,7 @@ function call(c: Core, input: Uint8Array): number {
 
 async function main(): Promise<void> {
   const built = opts.has('wasm') ? { wasm: opts.get('wasm')!, sha256: createHash('sha256').update(readFileSync(opts.get('wasm')!)).digest('hex') } : await buildPlugin(join(PROJECT_ROOT, 'plugins', 'builtin', 'redact-args'));
-  const core = await instantiate(built.wasm, built.sha256);
+  const core = await stageCore(built.wasm, built.sha256, 'redact');
   const batches = benchBatches(corpusCommandLines(BATCHES * BATCH), BATCH);
   const enc = new BatchEncoder();
   const inputs = batches.map((b) => enc.encode(b, 'msgpack').slice());

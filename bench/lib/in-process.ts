@@ -20,3 +20,17 @@ export async function coreInstances(wasm: string, sha256: string, stage: Stage):
   });
   return cores;
 }
+
+/** A stage's core exports, called without the glue: its memory, allocator, the stage function and its post-return. */
+export type StageCore<F extends 'format' | 'redact'> = {
+  memory: WebAssembly.Memory;
+  cabi_realloc: (p: number, o: number, a: number, n: number) => number;
+} & Record<F, (p: number, n: number) => number> & Record<`cabi_post_${F}`, (r: number) => void>;
+
+/** The core instance of a built plugin that exports `fn` (stub host imports; config empty). */
+export async function stageCore<F extends 'format' | 'redact'>(wasm: string, sha256: string, fn: F): Promise<StageCore<F>> {
+  const cores = await coreInstances(wasm, sha256, fn === 'format' ? 'formatter' : 'redactor');
+  const core = cores.find((c) => typeof c.exports[fn] === 'function');
+  if (!core) throw new Error(`no core instance exports ${fn}`);
+  return core.exports as unknown as StageCore<F>;
+}
