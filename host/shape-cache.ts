@@ -16,6 +16,11 @@ export class ShapeCache<F> {
     private readonly max = 64,
   ) {}
 
+  /** The function of the last shape asked for, when `o` has that shape; else undefined. */
+  ifLast(o: object): F | undefined {
+    return this.lastKeys !== undefined && this.sameShape(o, this.lastKeys) ? this.last : undefined;
+  }
+
   /** The function of `o`'s shape. */
   for(o: object): F {
     if (this.lastKeys !== undefined && this.sameShape(o, this.lastKeys)) return this.last;

@@ -341,7 +341,7 @@ export class PluginChain {
   }
 
   private async runBatch(gen: Generation, flows: FlowRecord[], tenant: string | undefined): Promise<ChainResult> {
-    const encoder = this.encoders.pop() ?? new BatchEncoder();
+    const encoder = this.encoders.pop() ?? new BatchEncoder(this.pool.buffers);
     try {
       return await this.runStages(gen, encoder, flows, tenant);
     } finally {

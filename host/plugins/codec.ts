@@ -4,6 +4,7 @@
  */
 import { Unpackr } from 'msgpackr';
 import type { FlowRecord } from '../flows/record.js';
+import type { BatchBuffers } from './batch-buffers.js';
 import { MsgpackWriter } from './msgpack-writer.js';
 import { processOnly } from './process-memo.js';
 
@@ -23,6 +24,9 @@ export class BatchEncoder {
   private turn = 0;
   private prev: { flows: readonly unknown[]; buf: Buffer; starts: Uint32Array } | undefined;
 
+  /** `buffers`: where MessagePack batches are written (buffers a worker gave back), when given. */
+  constructor(private readonly buffers?: BatchBuffers) {}
+
   /** Encodes flows into a buffer of its own (safe to transfer to a worker). */
   encode(flows: readonly unknown[], encoding: Encoding): Uint8Array {
     if (encoding === 'json') {
@@ -40,11 +44,12 @@ export class BatchEncoder {
       starts[i] = w.pos;
       const f = flows[i];
       if (prev !== undefined && prev.flows[i] === f) w.raw(prev.buf, prev.starts[i], prev.starts[i + 1]);
+      else if (typeof f === 'object' && f !== null && !Array.isArray(f)) w.map(f as Record<string, unknown>);
       else w.value(f);
     }
     starts[n] = w.pos;
     this.prev = { flows, buf: w.buf, starts };
-    return w.take();
+    return w.take(this.buffers);
   }
 
   /**
@@ -60,7 +65,7 @@ export class BatchEncoder {
     w.arrayHeader(flows.length);
     for (let i = 0; i < flows.length; i++) w.processFields(flows[i]);
     this.prev = undefined; // nothing of it is reused by the next batch
-    return w.take();
+    return w.take(this.buffers);
   }
 
   /** Where each flow starts in the last MessagePack batch (n + 1 offsets; the last is its length). */

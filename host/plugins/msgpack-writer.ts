@@ -7,6 +7,7 @@
  * left out (as JSON.stringify does).
  */
 import { ShapeCache } from '../shape-cache.js';
+import type { BatchBuffers } from './batch-buffers.js';
 
 const TWO_32 = 4294967296;
 
@@ -23,8 +24,6 @@ const KEY_ARGS = fixKey('process_args');
 export class MsgpackWriter {
   buf: Buffer;
   pos = 0;
-  /** Bumped by `restart`: bytes written before may be overwritten from then on (shape encoders stop reusing them). */
-  seq = 0;
 
   constructor(size = 1 << 16) {
     this.buf = Buffer.allocUnsafe(size);
@@ -43,29 +42,20 @@ export class MsgpackWriter {
   /** Starts writing again from the beginning of the buffer. */
   restart(): void {
     this.pos = 0;
-    this.seq++;
   }
 
-  /** Appends a copy of bytes written earlier, [from, to) (before `pos`). */
-  copyRun(from: number, to: number): void {
-    const n = to - from;
-    this.ensure(n); // a new buffer keeps the earlier bytes at their offsets
-    const b = this.buf;
-    if (n <= 32) {
-      let p = this.pos;
-      for (let i = from; i < to; i++) b[p++] = b[i];
-      this.pos = p;
-    } else {
-      b.copyWithin(this.pos, from, to);
-      this.pos += n;
-    }
-  }
-
-  /** The bytes written, copied into an ArrayBuffer of their own (safe to transfer). */
-  take(): Uint8Array {
-    const out = new Uint8Array(this.pos);
+  /** The bytes written, copied into an ArrayBuffer of their own, from `buffers` when given (safe to transfer: batch-buffers.ts `transferable`). */
+  take(buffers?: BatchBuffers): Uint8Array {
+    const out = buffers ? buffers.view(this.pos) : Buffer.allocUnsafeSlow(this.pos); // every byte is set below: no zero fill
     out.set(this.buf.subarray(0, this.pos));
     return out;
+  }
+
+  /** Appends bytes (one bulk copy). */
+  bytes(src: Uint8Array): void {
+    this.ensure(src.length);
+    this.buf.set(src, this.pos);
+    this.pos += src.length;
   }
 
   /** Copies raw, already-encoded bytes. */
@@ -241,23 +231,38 @@ export class MsgpackWriter {
         if (v === null) {
           this.ensure(1);
           this.buf[this.pos++] = 0xc0;
-        } else if (Array.isArray(v)) {
-          this.arrayHeader(v.length);
-          for (let i = 0; i < v.length; i++) this.value(v[i]);
-        } else this.map(v as Record<string, unknown>);
+        } else if (Array.isArray(v)) this.list(v);
+        else this.map(v as Record<string, unknown>);
         return;
       default:
         throw new TypeError(`cannot encode a ${typeof v} in a plugin batch`);
     }
   }
 
+  /** An array; strings and nested arrays (argument lists) without the dispatch of `value`. */
+  list(v: readonly unknown[]): void {
+    this.arrayHeader(v.length);
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (typeof x === 'string') this.str(x);
+      else if (Array.isArray(x)) this.list(x);
+      else this.value(x);
+    }
+  }
+
   /**
    * A map of the object's own enumerable keys (undefined values left out).
    * Objects of a shape seen before (flow records: one or two shapes per
-   * batch) go through an encoder generated for that key list, whose
-   * property reads V8 can inline; others through the generic loop.
+   * batch) go through an encoder generated for that key list, which writes
+   * the fields that stay the same from record to record as pre-encoded
+   * segments; others through the generic loop.
    */
   map(o: Record<string, unknown>): void {
+    const last = shapes.ifLast(o); // records of a batch: nearly always the last shape
+    if (last) {
+      last(this, o);
+      return;
+    }
     if (countKeysAtLeast(o, SHAPE_MIN_KEYS)) {
       const enc = shapes.for(o);
       if (enc) {
@@ -265,6 +270,11 @@ export class MsgpackWriter {
         return;
       }
     }
+    this.mapGeneric(o);
+  }
+
+  /** A map written key by key (no generated encoder). */
+  mapGeneric(o: Record<string, unknown>): void {
     let n = 0;
     for (const k in o) if (o[k] !== undefined) n++;
     this.mapHeader(n);
@@ -280,26 +290,34 @@ export class MsgpackWriter {
 type ShapeEncoder = (w: MsgpackWriter, o: Record<string, unknown>) => void;
 
 /**
- * What a shape's encoder remembers of the last record it wrote: each field's
- * value and where its key and value bytes lie (-1: not reusable), valid while
- * the writer is the same, not restarted, and not moved back.
+ * What a shape's encoder has learned of its records: which fields hold the
+ * same value record after record (constants: host, action, placeholders…),
+ * and their key and value bytes, encoded once and joined into one segment
+ * per run of consecutive constants. A record whose constants still hold is
+ * written as those segments (one bulk copy each) and its varying fields.
+ * Byte for byte the same as writing every field: a segment is what the
+ * fields' own encoding gives.
  */
 interface ShapeState {
-  writer: MsgpackWriter | undefined;
-  /** Set while a record is being written (a nested record of the same shape must not touch the state). */
+  /** 1 where a field is encoded per record; 0 where it is the constant `consts[j]`. */
+  varying: Uint8Array;
+  consts: unknown[];
+  /** At the first field of each run of constants: the run's bytes (keys and values); undefined elsewhere. */
+  segs: (Uint8Array | undefined)[];
+  /** How many fields are constants (never undefined, so always written). */
+  nConst: number;
+  /** Records written since the constants were learned afresh (then every primitive field of one record is taken as constant). */
+  written: number;
+  /** Set while a record is being written: a record of the same shape nested in it goes through the generic loop. */
   busy: boolean;
-  seq: number;
-  end: number;
-  vals: unknown[];
-  /** Start and end of each field in the last record; `ns`/`ne` are filled for the record being written, then swapped in. */
-  ps: Int32Array;
-  pe: Int32Array;
-  ns: Int32Array;
-  ne: Int32Array;
 }
 
 /** Objects with fewer keys (labels, policies) are not worth a generated encoder. */
 const SHAPE_MIN_KEYS = 8;
+/** Constants are learned afresh this often (records), so a field that varied once can become a constant again. */
+const RELEARN_EVERY = 65536;
+/** Strings longer than this are never constants (a shape keeps its constants' bytes). */
+const MAX_CONST_CHARS = 1024;
 
 function countKeysAtLeast(o: object, n: number): boolean {
   let i = 0;
@@ -307,65 +325,107 @@ function countKeysAtLeast(o: object, n: number): boolean {
   return false;
 }
 
+/** A value a shape may keep as a constant: a primitive that `===` compares by value, and not a long string. */
+function constCandidate(v: unknown): boolean {
+  switch (typeof v) {
+    case 'string':
+      return v.length <= MAX_CONST_CHARS;
+    case 'number':
+      return !Number.isNaN(v);
+    case 'boolean':
+      return true;
+    default:
+      return v === null;
+  }
+}
+
+const scratch = new MsgpackWriter(1 << 12);
+
+/**
+ * Updates a shape's constants from a record's values `vals`: afresh (every
+ * candidate value becomes a constant), or by turning each constant the record
+ * does not match into a varying field. Then joins the segments again.
+ */
+function learnConstants(S: ShapeState, keys: string[], vals: unknown[], fresh: boolean): void {
+  const n = keys.length;
+  for (let j = 0; j < n; j++) {
+    if (fresh) S.varying[j] = constCandidate(vals[j]) ? 0 : 1;
+    else if (S.varying[j] === 0 && vals[j] !== S.consts[j]) S.varying[j] = 1;
+    S.consts[j] = S.varying[j] === 0 ? vals[j] : undefined;
+  }
+  S.nConst = 0;
+  for (let j = 0; j < n; ) {
+    if (S.varying[j] === 1) {
+      S.segs[j++] = undefined;
+      continue;
+    }
+    const first = j;
+    scratch.restart();
+    for (; j < n && S.varying[j] === 0; j++) {
+      scratch.str(keys[j]);
+      scratch.value(S.consts[j]);
+      S.nConst++;
+      if (j > first) S.segs[j] = undefined;
+    }
+    S.segs[first] = scratch.take();
+  }
+  S.written = 0;
+}
+
 /**
  * The generated encoder of a key list; undefined (the generic loop) for keys
  * that are not identifiers. `sample`, the object the shape was first seen on,
- * says each value's likely type: strings and numbers are written by direct
- * calls behind a typeof check, so V8 can inline them; anything else (or a
- * value of another type) goes through `value`.
- *
- * Records of one batch repeat most fields (host, action, names, placeholders,
- * counters): a string, number, boolean or null field equal (===) to the same
- * field of the record written just before in this batch is not encoded again;
- * its bytes (key and value) are copied from that record, and runs of such
- * fields are copied at once. Maps and arrays are always encoded.
+ * says each varying value's likely type: strings and numbers are written by
+ * direct calls behind a typeof check, so V8 can inline them; anything else
+ * (or a value of another type) goes through `value`. Constants (ShapeState)
+ * are checked with `===` and written as segments; a record that breaks one
+ * makes that field varying before it is written.
  */
 function compileShape(keys: string[], sample: Record<string, unknown>): ShapeEncoder | undefined {
   if (keys.some((k) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))) return undefined;
-  const write = (k: string) => {
+  const n = keys.length;
+  const write = (k: string, v: string) => {
     const t = typeof sample[k];
-    if (t === 'string') return `if (typeof v === 'string') w.str(v); else w.value(v);`;
-    if (t === 'number') return `if (typeof v === 'number') w.num(v); else w.value(v);`;
-    return 'w.value(v);';
+    if (t === 'string') return `if (typeof ${v} === 'string') w.str(${v}); else w.value(${v});`;
+    if (t === 'number') return `if (typeof ${v} === 'number') w.num(${v}); else w.value(${v});`;
+    if (Array.isArray(sample[k])) return `if (Array.isArray(${v})) w.list(${v}); else w.value(${v});`;
+    return `w.value(${v});`;
   };
   // Key bytes written as constants (keys are ASCII identifiers shorter than 32 chars: fixstr).
   const key = (k: string) => (k.length < 32 ? `w.ensure(${k.length + 1}); b = w.buf; p = w.pos; ${[...fixKey(k)].map((x) => `b[p++] = ${x};`).join(' ')} w.pos = p;` : `w.str(${JSON.stringify(k)});`);
-  const flush = 'if (rf >= 0) { w.copyRun(rf, rt); rf = -1; }';
-  const field = (k: string, j: number) => {
-    const v = sample[k];
-    const reusable = v === null || (typeof v !== 'object' && typeof v !== 'function');
-    if (!reusable) return `v = o.${k}; ns[${j}] = -1; if (v !== undefined) { ${flush} ${key(k)} ${write(k)} }`;
-    return [
-      `v = o.${k};`,
-      `if (v === undefined) ns[${j}] = -1;`,
-      `else if (ok && ps[${j}] >= 0 && v === pv[${j}] && (v === null || typeof v !== 'object')) {`,
-      `  if (rf < 0 || rt !== ps[${j}]) { ${flush} rf = ps[${j}]; }`,
-      `  rt = pe[${j}]; ns[${j}] = w.pos + ps[${j}] - rf; ne[${j}] = w.pos + rt - rf;`,
-      `} else { ${flush} ns[${j}] = w.pos; ${key(k)} ${write(k)} ne[${j}] = w.pos; pv[${j}] = v; }`,
-    ].join('\n');
-  };
+  const vs = keys.map((_, j) => `v${j}`);
   // Keys are identifiers (checked above), so they are safe to inline in the generated source.
   const body = [
     'return function (w, o) {',
-    'let n = 0;',
-    ...keys.map((k) => `if (o.${k} !== undefined) n++;`),
+    'if (S.busy) { w.mapGeneric(o); return; }',
+    ...keys.map((k, j) => `const v${j} = o.${k};`),
+    'const V = S.varying, C = S.consts;',
+    `if (S.written++ >= ${RELEARN_EVERY}) learn(S, keys, [${vs.join(', ')}], true);`,
+    `else if (${vs.map((v, j) => `(V[${j}] === 0 && ${v} !== C[${j}])`).join(' || ')}) learn(S, keys, [${vs.join(', ')}], false);`,
+    'let n = S.nConst;',
+    ...vs.map((v, j) => `if (V[${j}] === 1 && ${v} !== undefined) n++;`),
     'w.mapHeader(n);',
-    // A record of this shape nested in one being written (re-entry) reuses nothing and keeps the state as it is.
-    'const inner = S.busy;',
-    'const ok = !inner && S.writer === w && S.seq === w.seq && w.pos >= S.end;',
-    `const pv = inner ? new Array(${keys.length}) : S.vals, ps = S.ps, pe = S.pe, ns = inner ? new Int32Array(${keys.length}) : S.ns, ne = inner ? new Int32Array(${keys.length}) : S.ne;`,
-    'let v, b, p, rf = -1, rt = -1;',
+    'const G = S.segs;',
+    'let g, b, p;',
     'S.busy = true;',
     'try {',
-    ...keys.map(field),
-    flush,
-    '} catch (err) { S.writer = undefined; throw err; } finally { if (!inner) S.busy = false; }',
-    'if (!inner) { S.writer = w; S.seq = w.seq; S.end = w.pos; S.ps = ns; S.pe = ne; S.ns = ps; S.ne = pe; }',
+    ...keys.map((k, j) => `if (V[${j}] === 1) { if (v${j} !== undefined) { ${key(k)} ${write(k, `v${j}`)} } } else if ((g = G[${j}]) !== undefined) w.bytes(g);`),
+    '} finally { S.busy = false; }',
     '};',
   ].join('\n');
-  const n = keys.length;
-  const state: ShapeState = { writer: undefined, busy: false, seq: 0, end: 0, vals: new Array(n).fill(undefined), ps: new Int32Array(n).fill(-1), pe: new Int32Array(n), ns: new Int32Array(n).fill(-1), ne: new Int32Array(n) };
-  return new Function('S', body)(state) as ShapeEncoder;
+  const state: ShapeState = { varying: new Uint8Array(n).fill(1), consts: new Array(n).fill(undefined), segs: new Array(n).fill(undefined), nConst: 0, written: RELEARN_EVERY, busy: false };
+  const enc = new Function('S', 'keys', 'learn', body)(state, keys, learnConstants) as ShapeEncoder;
+  shapeStates.set(enc, { keys, state });
+  return enc;
 }
 
+const shapeStates = new WeakMap<ShapeEncoder, { keys: string[]; state: ShapeState }>();
+
 const shapes = new ShapeCache<ShapeEncoder | undefined>(compileShape);
+
+/** The fields `o`'s shape currently writes from segments (its constants); undefined for a shape without a generated encoder. For tests and diagnostics. */
+export function shapeConstants(o: object): string[] | undefined {
+  const enc = shapes.for(o);
+  const s = enc && shapeStates.get(enc);
+  return s?.keys.filter((_, j) => s.state.varying[j] === 0);
+}

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PROJECT_ROOT } from '../paths.js';
+import { BatchBuffers, transferable } from './batch-buffers.js';
 import type { DefineMsg, FailureKind, FromWorker, LookupContext, RunStep, StageFn, ToWorker } from './protocol.js';
 
 /** The worker script: compiled JS (tests run the TypeScript sources, workers cannot). */
@@ -106,6 +107,8 @@ export class PluginPool {
   private readonly opts: Required<Omit<PoolOptions, 'onLog' | 'onSpare'>> & Pick<PoolOptions, 'onLog' | 'onSpare'>;
   private closed = false;
   private rr = 0;
+  /** Batch buffers workers gave back, for the next batches' encoding. */
+  readonly buffers = new BatchBuffers();
   readonly stats: PoolStats = { workersSpawned: 0, workersTerminated: 0, instantiations: 0, lastInstantiateMs: 0, fromSpare: 0, sparesBuilt: 0, runs: 0 };
 
   constructor(opts: PoolOptions = {}) {
@@ -160,6 +163,7 @@ export class PluginPool {
       this.opts.onSpare?.(m.key, m.memoryBytes);
       return;
     }
+    if (m.type === 'result' && m.spent) this.buffers.give(m.spent);
     const job = slot.busy;
     if (!job || job.id !== m.id) return; // a late answer from before a respawn
     if (m.type === 'step') {
@@ -262,7 +266,7 @@ export class PluginPool {
     if (this.closed) return Promise.resolve({ ok: false, kind: 'crash', message: 'pool closed' });
     return new Promise((resolve) => {
       const id = nextId++;
-      const transfer = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength ? [input.buffer as ArrayBuffer] : [];
+      const transfer = transferable(input) ? [input.buffer as ArrayBuffer] : [];
       const job: Job = {
         id, key, timeoutMs, transfer,
         msg: { type: 'call', id, key, fn, input, ctx },
@@ -289,7 +293,7 @@ export class PluginPool {
     this.stats.runs++;
     return new Promise((resolve) => {
       const id = nextId++;
-      const transfer = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength ? [input.buffer as ArrayBuffer] : [];
+      const transfer = transferable(input) ? [input.buffer as ArrayBuffer] : [];
       const job: Job = {
         id, key: steps[0].key, keys: steps.map((s) => s.key), stepTimeouts: steps.map((s) => s.timeoutMs), timeoutMs: steps[0].timeoutMs, transfer,
         msg: { type: 'run', id, steps: steps.map(({ key, fn }) => ({ key, fn })), input, ctx, starts },

@@ -67,8 +67,9 @@ export type FailureKind = 'timeout' | 'trap' | 'memory' | 'error' | 'malformed' 
 export type FromWorker =
   | { type: 'instantiated'; id: number; ok: true; encoding: 'msgpack' | 'json'; contentType?: string; ms: number; fromSpare: boolean }
   | { type: 'instantiated'; id: number; ok: false; message: string }
-  | { type: 'result'; id: number; ok: true; output?: Uint8Array; items?: { buf: Uint8Array; offsets: Uint32Array }; index?: number; stopped?: boolean }
-  | { type: 'result'; id: number; ok: false; kind: FailureKind; message: string; index?: number }
+  /** `spent`: the input batch's buffer, given back for the host's next batches (batch-buffers.ts). */
+  | { type: 'result'; id: number; ok: true; output?: Uint8Array; items?: { buf: Uint8Array; offsets: Uint32Array }; index?: number; stopped?: boolean; spent?: ArrayBuffer }
+  | { type: 'result'; id: number; ok: false; kind: FailureKind; message: string; index?: number; spent?: ArrayBuffer }
   /** A run's step `index - 1` finished with `output`; step `index` starts now. */
   | { type: 'step'; id: number; index: number; output: Uint8Array }
   | { type: 'log'; key: string; level: string; message: string }

@@ -70,6 +70,13 @@ function send(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(msg, transfer);
 }
 
+/** Sends a call's or run's result with its input batch's buffer given back (`spent`: the host encodes its next batches into it). */
+function sendResult(msg: FromWorker & { type: 'result' }, transfer: ArrayBuffer[], input: Uint8Array): void {
+  const spent = input.buffer as ArrayBuffer;
+  if (spent.byteLength === 0 || transfer.includes(spent)) return send(msg, transfer); // detached, or the output itself
+  send({ ...msg, spent }, [...transfer, spent]);
+}
+
 /** The held definition of a binding; a spare's imports must not be called before it is bound. */
 function bound(b: Binding): Held {
   if (!b.h) throw new Error('host import called by an unbound spare instance');
@@ -321,13 +328,13 @@ async function onMessage(msg: ToWorker): Promise<void> {
     case 'call': {
       const h = held.get(msg.key);
       if (!h?.inst) {
-        send({ type: 'result', id: msg.id, ok: false, kind: 'error', message: 'instance not ready' });
+        sendResult({ type: 'result', id: msg.id, ok: false, kind: 'error', message: 'instance not ready' }, [], msg.input);
         return;
       }
       const r = invoke(h, msg.fn, msg.input, msg.ctx);
-      if (!r.ok) send({ type: 'result', id: msg.id, ok: false, kind: r.kind, message: r.message });
-      else if (r.items) send({ type: 'result', id: msg.id, ok: true, items: r.items }, [r.items.buf.buffer as ArrayBuffer, r.items.offsets.buffer as ArrayBuffer]);
-      else send({ type: 'result', id: msg.id, ok: true, output: r.output }, [r.output!.buffer as ArrayBuffer]);
+      if (!r.ok) sendResult({ type: 'result', id: msg.id, ok: false, kind: r.kind, message: r.message }, [], msg.input);
+      else if (r.items) sendResult({ type: 'result', id: msg.id, ok: true, items: r.items }, [r.items.buf.buffer as ArrayBuffer, r.items.offsets.buffer as ArrayBuffer], msg.input);
+      else sendResult({ type: 'result', id: msg.id, ok: true, output: r.output }, [r.output!.buffer as ArrayBuffer], msg.input);
       return;
     }
     case 'run':
@@ -397,24 +404,24 @@ function run(msg: RunMsg): void {
     const step = msg.steps[i];
     const h = held.get(step.key);
     if (!h?.inst) {
-      send({ type: 'result', id: msg.id, ok: false, kind: 'error', message: 'instance not ready', index: i });
+      sendResult({ type: 'result', id: msg.id, ok: false, kind: 'error', message: 'instance not ready', index: i }, [], msg.input);
       return;
     }
     const r = invoke(h, step.fn, input, i === 0 ? msg.ctx : undefined);
     if (!r.ok) {
-      send({ type: 'result', id: msg.id, ok: false, kind: r.kind, message: r.message, index: i });
+      sendResult({ type: 'result', id: msg.id, ok: false, kind: r.kind, message: r.message, index: i }, [], msg.input);
       return;
     }
     if (i === msg.steps.length - 1) {
-      if (r.items) send({ type: 'result', id: msg.id, ok: true, items: r.items, index: i }, [r.items.buf.buffer as ArrayBuffer, r.items.offsets.buffer as ArrayBuffer]);
-      else send({ type: 'result', id: msg.id, ok: true, output: r.output, index: i }, [r.output!.buffer as ArrayBuffer]);
+      if (r.items) sendResult({ type: 'result', id: msg.id, ok: true, items: r.items, index: i }, [r.items.buf.buffer as ArrayBuffer, r.items.offsets.buffer as ArrayBuffer], msg.input);
+      else sendResult({ type: 'result', id: msg.id, ok: true, output: r.output, index: i }, [r.output!.buffer as ArrayBuffer], msg.input);
       return;
     }
     const output = r.output;
     const next = output && step.fn === 'redact' ? spliceRedaction(input, output, spliceWriters[i & 1], starts) : undefined;
     if (output) send({ type: 'step', id: msg.id, index: i + 1, output }, [output.buffer as ArrayBuffer]);
     if (!output || !next) {
-      send({ type: 'result', id: msg.id, ok: true, stopped: true, index: i + 1 });
+      sendResult({ type: 'result', id: msg.id, ok: true, stopped: true, index: i + 1 }, [], msg.input);
       return;
     }
     input = next.batch;
