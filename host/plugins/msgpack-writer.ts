@@ -304,6 +304,12 @@ interface ShapeState {
   consts: unknown[];
   /** At the first field of each run of constants: the run's bytes (keys and values); undefined elsewhere. */
   segs: (Uint8Array | undefined)[];
+  /** At the first field of each run of constants: the run's bytes and the key of the varying field after it (`after`), written when that field is. */
+  segsKeyed: (Uint8Array | undefined)[];
+  /** At the first field of each run of constants: the varying field after the run (n: none). */
+  after: Int32Array;
+  /** Scratch, per record: 1 where a varying field has a value (is written). */
+  has: Uint8Array;
   /** How many fields are constants (never undefined, so always written). */
   nConst: number;
   /** Records written since the constants were learned afresh (then every primitive field of one record is taken as constant). */
@@ -356,7 +362,8 @@ function learnConstants(S: ShapeState, keys: string[], vals: unknown[], fresh: b
   S.nConst = 0;
   for (let j = 0; j < n; ) {
     if (S.varying[j] === 1) {
-      S.segs[j++] = undefined;
+      S.segs[j] = S.segsKeyed[j] = undefined;
+      j++;
       continue;
     }
     const first = j;
@@ -365,9 +372,12 @@ function learnConstants(S: ShapeState, keys: string[], vals: unknown[], fresh: b
       scratch.str(keys[j]);
       scratch.value(S.consts[j]);
       S.nConst++;
-      if (j > first) S.segs[j] = undefined;
+      if (j > first) S.segs[j] = S.segsKeyed[j] = undefined;
     }
     S.segs[first] = scratch.take();
+    S.after[first] = j;
+    if (j < n) scratch.str(keys[j]);
+    S.segsKeyed[first] = j < n ? scratch.take() : S.segs[first];
   }
   S.written = 0;
 }
@@ -403,17 +413,22 @@ function compileShape(keys: string[], sample: Record<string, unknown>): ShapeEnc
     `if (S.written++ >= ${RELEARN_EVERY}) learn(S, keys, [${vs.join(', ')}], true);`,
     `else if (${vs.map((v, j) => `(V[${j}] === 0 && ${v} !== C[${j}])`).join(' || ')}) learn(S, keys, [${vs.join(', ')}], false);`,
     'let n = S.nConst;',
-    ...vs.map((v, j) => `if (V[${j}] === 1 && ${v} !== undefined) n++;`),
+    'const D = S.has;',
+    ...vs.map((v, j) => `if (V[${j}] === 1) { if (${v} !== undefined) { n++; D[${j}] = 1; } else D[${j}] = 0; }`),
     'w.mapHeader(n);',
-    'const G = S.segs;',
-    'let g, b, p;',
+    'const G = S.segs, GK = S.segsKeyed, A = S.after;',
+    // K: the varying field whose key the segment before it carried.
+    'let g, a, b, p, K = -1;',
     'S.busy = true;',
     'try {',
-    ...keys.map((k, j) => `if (V[${j}] === 1) { if (v${j} !== undefined) { ${key(k)} ${write(k, `v${j}`)} } } else if ((g = G[${j}]) !== undefined) w.bytes(g);`),
+    ...keys.map((k, j) => `if (V[${j}] === 1) { if (v${j} !== undefined) { if (K !== ${j}) { ${key(k)} } ${write(k, `v${j}`)} } } else if ((g = G[${j}]) !== undefined) { a = A[${j}]; if (a < ${n} && D[a] === 1) { w.bytes(GK[${j}]); K = a; } else w.bytes(g); }`),
     '} finally { S.busy = false; }',
     '};',
   ].join('\n');
-  const state: ShapeState = { varying: new Uint8Array(n).fill(1), consts: new Array(n).fill(undefined), segs: new Array(n).fill(undefined), nConst: 0, written: RELEARN_EVERY, busy: false };
+  const state: ShapeState = {
+    varying: new Uint8Array(n).fill(1), consts: new Array(n).fill(undefined), segs: new Array(n).fill(undefined), segsKeyed: new Array(n).fill(undefined),
+    after: new Int32Array(n), has: new Uint8Array(n), nConst: 0, written: RELEARN_EVERY, busy: false,
+  };
   const enc = new Function('S', 'keys', 'learn', body)(state, keys, learnConstants) as ShapeEncoder;
   shapeStates.set(enc, { keys, state });
   return enc;
