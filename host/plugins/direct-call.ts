@@ -37,6 +37,11 @@ type CoreExports = Record<string, unknown> & {
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
+/** A Uint8Array over an ArrayBuffer of its own, not zero-filled (the caller writes every byte). */
+function uninitialised(n: number): Uint8Array {
+  return new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
+}
+
 function isCore(e: Record<string, unknown>): e is CoreExports {
   return e.memory instanceof WebAssembly.Memory && typeof e.cabi_realloc === 'function';
 }
@@ -81,7 +86,9 @@ function lift(mem: WebAssembly.Memory, ret: number, items: boolean): DirectResul
   if (tag !== 0) throw new AbiViolation(`invalid result discriminant ${tag}`);
   if (!items) {
     checkRange(mem, ptr, len, 'output batch');
-    return { ok: true, output: new Uint8Array(mem.buffer.slice(ptr, ptr + len)) };
+    const output = uninitialised(len);
+    output.set(new Uint8Array(mem.buffer, ptr, len));
+    return { ok: true, output };
   }
   if (ptr % 4 !== 0) throw new AbiViolation(`list pointer ${ptr} is not aligned to 4`);
   checkRange(mem, ptr, len * 8, 'item list');
@@ -98,10 +105,10 @@ function lift(mem: WebAssembly.Memory, ret: number, items: boolean): DirectResul
     total += n;
     offsets[i + 1] = total;
   }
-  let buf: Uint8Array;
-  if (contiguous) buf = new Uint8Array(mem.buffer.slice(first, first + total));
+  // Uninitialised: every byte is copied over (ArrayBuffer#slice and new Uint8Array zero-fill first).
+  const buf = uninitialised(total);
+  if (contiguous) buf.set(new Uint8Array(mem.buffer, first, total));
   else {
-    buf = new Uint8Array(total);
     const src = new Uint8Array(mem.buffer);
     for (let i = 0; i < len; i++) {
       const p = dv.getUint32(ptr + i * 8, true);

@@ -46,6 +46,12 @@ export function strEqualsBytes(s: string, ptr: usize, len: usize): bool {
   return memory.compare(tmp, ptr, m) == 0;
 }
 
+// Key bytes as little-endian words: "id", "process_", "name", "args".
+const KEY_ID: u16 = 0x6469;
+const KEY_PROCESS_: u64 = 0x5f737365636f7270;
+const KEY_NAME: u32 = 0x656d616e;
+const KEY_ARGS: u32 = 0x73677261;
+
 /** Reads a MessagePack string value lying at [ptr, end). */
 function strAt(ptr: usize, end: usize): string {
   return new Reader(ptr, end - ptr).str();
@@ -381,19 +387,31 @@ export function decodeBatch(ptr: usize, len: usize): Flow[] {
       }
       const vp = kp + <usize>klen;
       if (vp >= end) unreachable();
-      // The typed fields, by length first (most keys are not these).
-      if (klen == 2) { if (keyIs(kp, klen, "id")) flow.iId = j; }
+      // The typed fields, by length first (most keys are not these), then as words (vp < end: the key's bytes are there).
+      if (klen == 2) { if (load<u16>(kp) == KEY_ID) flow.iId = j; }
       else if (klen == 12) {
-        if (keyIs(kp, klen, "process_name")) flow.iName = j;
-        else if (keyIs(kp, klen, "process_args")) flow.iArgs = j;
-      } else if (klen == 10 && keyIs(kp, klen, "process_id")) flow.iPid = j;
+        if (load<u64>(kp) == KEY_PROCESS_) {
+          const tail = load<u32>(kp, 8);
+          if (tail == KEY_NAME) flow.iName = j;
+          else if (tail == KEY_ARGS) flow.iArgs = j;
+        }
+      } else if (klen == 10 && load<u64>(kp) == KEY_PROCESS_ && load<u16>(kp, 8) == KEY_ID) flow.iPid = j;
       // Most values are fixstr or fixint: skipped inline.
       const b = <u32>load<u8>(vp);
       if ((b & 0xe0) == 0xa0) {
         p = vp + 1 + <usize>(b & 0x1f);
         if (p > end) unreachable();
       } else if (b < 0x80) p = vp + 1;
-      else {
+      else if (b >= 0xcc && b <= 0xce) {
+        // uint8/16/32: ports, counters, times
+        p = vp + 1 + (<usize>1 << <usize>(b - 0xcc));
+        if (p > end) unreachable();
+      } else if (b == 0xd9) {
+        // str8: a path or argument of 32 to 255 bytes
+        if (vp + 2 > end) unreachable();
+        p = vp + 2 + <usize>load<u8>(vp, 1);
+        if (p > end) unreachable();
+      } else {
         r.pos = vp;
         r.skip();
         p = r.pos;

@@ -478,12 +478,32 @@ export function writeFlowLogJson(flow: Flow, w: Writer): void {
     const plain = (ex === null || flow.replacement(j) === null) &&
       !(j == iName && changetype<usize>(name) != 0) && !(j == iPid && changetype<usize>(pid) != 0);
     const cached = useCache && j < FIELD_CACHE_SIZE;
-    // The same key and value bytes as the previous flow's field j: the same JSON, copied from its item.
+    // The same key and value bytes as the previous flow's field j: the same JSON, copied from its item;
+    // with the fields after it that are the same too and whose JSON follows on there (a comma between),
+    // in one copy. Their cache entries move to this item, so the next flow finds them together.
     if (cached && plain && <usize>load<u32>(c, 4) == inLen && sameBytes(<usize>load<u32>(c), kp, inLen, top)) {
-      const len = <usize>load<u32>(c, 12);
+      const from = <usize>load<u32>(c, 8);
+      const out = d - w.ptr;
+      store<u32>(c, <u32>out, 8);
+      let to = from + <usize>load<u32>(c, 12);
+      let k = j + 1;
+      for (; k < n && k < FIELD_CACHE_SIZE; k++) {
+        if (k == iId || k == iArgs || (k == iName && changetype<usize>(name) != 0) || (k == iPid && changetype<usize>(pid) != 0)) break;
+        if (ex !== null && flow.replacement(k) !== null) break;
+        const ck = FIELD_CACHE + (<usize>k << 4);
+        const at = <usize>load<u32>(ck, 8);
+        if (at != to + 1) break;
+        const kpk = flow.keyPtr(k);
+        const lenk = flow.valEnd(k) - kpk;
+        if (<usize>load<u32>(ck, 4) != lenk || !sameBytes(<usize>load<u32>(ck), kpk, lenk, top)) break;
+        store<u32>(ck, <u32>(out + at - from), 8);
+        to = at + <usize>load<u32>(ck, 12);
+      }
+      const len = to - from;
       d = room(d, len + 8);
-      copyWords(d, w.ptr + <usize>load<u32>(c, 8), len);
+      copyWords(d, w.ptr + from, len);
       d += len;
+      j = k - 1;
       continue;
     }
     const out = d - w.ptr;
