@@ -20,6 +20,7 @@ import { createLogger } from '../host/log.js';
 import { PROJECT_ROOT } from '../host/paths.js';
 import { buildPlugin } from '../host/plugins/build.js';
 import { PluginChain } from '../host/plugins/chain.js';
+import { BatchBuffers } from '../host/plugins/batch-buffers.js';
 import { BatchEncoder, builtinJsonItem, decodeBatch } from '../host/plugins/codec.js';
 import { directStage, type DirectStage } from '../host/plugins/direct-call.js';
 import { installPromisingFallback } from '../host/plugins/jspi-fallback.js';
@@ -306,7 +307,9 @@ async function breakdown(red: { wasm: string; sha256: string }, fmt: { wasm: str
   const format = await inProcess(fmt, 'formatter');
   const t = { encode: 0, redact: 0, splice: 0, format: 0, apply: 0, split: 0 };
   const spliceWriter = new MsgpackWriter();
-  const enc = new BatchEncoder(); // reused, reset per batch, as PluginChain's encoders are (a new one grows its buffers every batch)
+  // Reused, reset per batch, as PluginChain's encoders are; batches go into buffers given back after use, as the worker gives them back.
+  const buffers = new BatchBuffers();
+  const enc = new BatchEncoder(buffers);
   const run = (record: boolean) => {
     for (const b of batches) {
       enc.reset();
@@ -322,6 +325,7 @@ async function breakdown(red: { wasm: string; sha256: string }, fmt: { wasm: str
       const f = format(input2);
       const t4 = performance.now();
       if (!f.ok || !('items' in f)) throw new Error('formatter failed in the breakdown');
+      buffers.give(input.buffer as ArrayBuffer);
       const flows = applyRedaction(b, decodeBatch(r.output, 'msgpack'));
       const t5 = performance.now();
       splitItems(flows, f.items);
@@ -362,7 +366,8 @@ async function breakdownPerProcess(red: Built, fmt: Built, batches: FlowRecord[]
   const redact = await inProcess(red, 'redactor');
   const format = await inProcess(fmt, 'formatter');
   const memo = new ProcessMemo(false);
-  const enc = new BatchEncoder();
+  const buffers = new BatchBuffers(); // (as in E)
+  const enc = new BatchEncoder(buffers);
   const t = { plan: 0, redact: 0, merge: 0, encode: 0, format: 0, split: 0 };
   let sent = 0;
   const run = (record: boolean) => {
@@ -394,6 +399,7 @@ async function breakdownPerProcess(red: Built, fmt: Built, batches: FlowRecord[]
       const f = format(input);
       const t5 = performance.now();
       if (!f.ok || !('items' in f)) throw new Error('formatter failed in the breakdown');
+      buffers.give(input.buffer as ArrayBuffer);
       splitItems(flows, f.items);
       const t6 = performance.now();
       if (!record) continue;

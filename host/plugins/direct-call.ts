@@ -15,6 +15,7 @@
  * Anything that does not look like such an export falls back to the glue
  * (`directStage` returns undefined).
  */
+import { endianness } from 'node:os';
 import type { StageFn } from './protocol.js';
 import { unversioned } from './wit-check.js';
 
@@ -36,6 +37,7 @@ type CoreExports = Record<string, unknown> & {
 };
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 /** A Uint8Array over an ArrayBuffer of its own, not zero-filled (the caller writes every byte). */
 function uninitialised(n: number): Uint8Array {
@@ -92,15 +94,20 @@ function lift(mem: WebAssembly.Memory, ret: number, items: boolean): DirectResul
   }
   if (ptr % 4 !== 0) throw new AbiViolation(`list pointer ${ptr} is not aligned to 4`);
   checkRange(mem, ptr, len * 8, 'item list');
+  const size = mem.buffer.byteLength;
+  // (pointer, length) pairs of u32; read as one typed array where the host is little-endian, as the canonical ABI is
+  const list = LITTLE_ENDIAN ? new Uint32Array(mem.buffer, ptr, len * 2) : undefined;
+  const itemPtr = (i: number) => (list ? list[i * 2] : dv.getUint32(ptr + i * 8, true));
+  const itemLen = (i: number) => (list ? list[i * 2 + 1] : dv.getUint32(ptr + i * 8 + 4, true));
   const offsets = new Uint32Array(len + 1);
   // Items written back to back (the SDKs do) are copied in one go.
   let contiguous = true;
   let total = 0;
-  const first = len > 0 ? dv.getUint32(ptr, true) : 0;
+  const first = len > 0 ? itemPtr(0) : 0;
   for (let i = 0; i < len; i++) {
-    const p = dv.getUint32(ptr + i * 8, true);
-    const n = dv.getUint32(ptr + i * 8 + 4, true);
-    checkRange(mem, p, n, `item ${i}`);
+    const p = itemPtr(i);
+    const n = itemLen(i);
+    if (p + n > size) throw new AbiViolation(`item ${i} [${p}, +${n}) lies outside the plugin's memory`);
     if (p !== first + total) contiguous = false;
     total += n;
     offsets[i + 1] = total;
@@ -111,7 +118,7 @@ function lift(mem: WebAssembly.Memory, ret: number, items: boolean): DirectResul
   else {
     const src = new Uint8Array(mem.buffer);
     for (let i = 0; i < len; i++) {
-      const p = dv.getUint32(ptr + i * 8, true);
+      const p = itemPtr(i);
       buf.set(src.subarray(p, p + offsets[i + 1] - offsets[i]), offsets[i]);
     }
   }
