@@ -11,6 +11,8 @@
 const MAX_IDLE = 8;
 /** Buffers above this size are not kept (a rare huge batch should not pin its memory). */
 const MAX_KEPT_BYTES = 16 << 20;
+/** At most this many bytes in idle buffers. */
+const MAX_IDLE_BYTES = 32 << 20;
 /** Buffers smaller than this are not worth keeping (malloc serves them without page faults). */
 const MIN_KEPT_BYTES = 64 << 10;
 
@@ -26,6 +28,7 @@ export function transferable(view: Uint8Array): boolean {
 /** Idle batch buffers; bounded in count and size. */
 export class BatchBuffers {
   private readonly idle: ArrayBuffer[] = [];
+  private idleBytes = 0;
 
   /** A view of `bytes` bytes over an idle buffer big enough, or over a new one with room to spare. */
   view(bytes: number): Uint8Array {
@@ -33,6 +36,7 @@ export class BatchBuffers {
       const b = this.idle[i];
       if (b.byteLength >= bytes) {
         this.idle.splice(i, 1);
+        this.idleBytes -= b.byteLength;
         return new Uint8Array(b, 0, bytes);
       }
     }
@@ -47,12 +51,13 @@ export class BatchBuffers {
   /**
    * Takes back the buffer of a batch a worker is done with (a new object on
    * this side of the transfer); ignored when too small, too big, or when
-   * enough are idle.
+   * enough are idle (8 buffers, 32 MiB).
    */
   give(b: ArrayBuffer): void {
-    if (b.byteLength < MIN_KEPT_BYTES || b.byteLength > MAX_KEPT_BYTES || this.idle.length >= MAX_IDLE) return;
+    if (b.byteLength < MIN_KEPT_BYTES || b.byteLength > MAX_KEPT_BYTES || this.idle.length >= MAX_IDLE || this.idleBytes + b.byteLength > MAX_IDLE_BYTES) return;
     ours.add(b);
     this.idle.push(b);
+    this.idleBytes += b.byteLength;
   }
 
   /** Idle buffers held (for tests). */

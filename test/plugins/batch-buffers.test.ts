@@ -44,7 +44,7 @@ describe('batch buffers', () => {
     expect(pool.buffers.idleCount).toBe(1);
   });
 
-  it('transfers only buffers a batch owns: never a shared pool slab, never a buffer too small or too big to keep', () => {
+  it('transfers only buffers a batch owns: never a shared pool slab; keeps none too small or too big, at most 8 or 32 MiB idle', () => {
     const small = Buffer.from('x'); // a slice of Node's shared 8 KiB pool
     expect(transferable(small)).toBe(false);
     expect(transferable(new Uint8Array(10))).toBe(true);
@@ -54,6 +54,10 @@ describe('batch buffers', () => {
     expect(transferable(v)).toBe(true);
     b.give(new ArrayBuffer(1000)); // too small to be worth keeping
     b.give(new ArrayBuffer(32 << 20)); // too big to pin
+    for (let i = 0; i < 3; i++) b.give(new ArrayBuffer(12 << 20));
+    expect(b.idleCount).toBe(2); // 32 MiB idle at most
+    b.view(11 << 20);
+    b.view(11 << 20);
     expect(b.idleCount).toBe(0);
     for (let i = 0; i < 20; i++) b.give(new ArrayBuffer(128 << 10));
     expect(b.idleCount).toBe(8);
