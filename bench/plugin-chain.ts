@@ -13,7 +13,7 @@
  *
  *   npm run build && npm run bench:plugins -- [--batches 100] [--batch 1000] [--rounds 3] [--flows corpus|fixed|procs] [--repeat 1] [--procs 200] [--only a,b,c,d,e]
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FlowRecord } from '../host/flows/record.js';
 import { createLogger } from '../host/log.js';
@@ -34,6 +34,7 @@ import { createRedactor, redactFlows } from '../host/redact/redactor.js';
 import { benchBatches, corpusCommandLines, processCommandLines } from './lib/flows.js';
 import { coreInstances } from './lib/in-process.js';
 import { int, median, parseArgs } from './lib/stats.js';
+import { threadCpuNs, threadDelta } from './lib/threads.js';
 
 const opts = parseArgs(process.argv.slice(2));
 const BATCHES = Number(opts.get('batches') ?? 100);
@@ -87,26 +88,6 @@ interface Run {
   /** CPU µs per flow of this (the host's) thread, and of the busiest other thread (the plugin worker that ran). */
   mainUsPerFlow: number;
   workerUsPerFlow: number;
-}
-
-/** CPU ns used so far by each thread of this process (/proc schedstat). */
-function threadCpuNs(): Map<string, number> {
-  return new Map(readdirSync('/proc/self/task').map((t) => {
-    try {
-      return [t, Number(readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ')[0])] as const;
-    } catch {
-      return [t, 0] as const; // a thread that ended meanwhile
-    }
-  }));
-}
-
-/** Per-thread CPU ns between two threadCpuNs() readings: this thread's, and the others' sorted busiest first. */
-function threadDelta(before: Map<string, number>, after: Map<string, number>): { main: number; others: number[] } {
-  const used = [...after].map(([t, ns]) => [t, ns - (before.get(t) ?? 0)] as const);
-  return {
-    main: used.find(([t]) => t === String(process.pid))?.[1] ?? 0,
-    others: used.filter(([t]) => t !== String(process.pid)).map(([, ns]) => ns).sort((a, b) => b - a),
-  };
 }
 
 async function measure(run: (batch: FlowRecord[]) => Promise<unknown> | unknown, batches: FlowRecord[][]): Promise<Run> {
