@@ -21,7 +21,7 @@ import { buildPlugin } from '../host/plugins/build.js';
 import { PluginChain } from '../host/plugins/chain.js';
 import { benchBatches, corpusCommandLines, processCommandLines } from './lib/flows.js';
 import { int, median, parseArgs } from './lib/stats.js';
-import { threadCpuNs, threadDelta } from './lib/threads.js';
+import { measureBatches, type Run } from './lib/threads.js';
 
 const opts = parseArgs(process.argv.slice(2));
 const BASE = opts.get('baseline');
@@ -46,20 +46,6 @@ async function chainOf(root: string, build: typeof buildPlugin, create: (cfg: un
   ] }, { log: createLogger('error') });
 }
 
-interface Round { cpu: number; host: number; worker: number; wall: number }
-
-async function measure(c: Chain, batches: FlowRecord[][]): Promise<Round> {
-  const th0 = threadCpuNs();
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  for (const b of batches) await c.process(b);
-  const ms = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  const th = threadDelta(th0, threadCpuNs());
-  const n = batches.length * BATCH;
-  return { cpu: (cpu.user + cpu.system) / n, host: th.main / 1000 / n, worker: (th.others[0] ?? 0) / 1000 / n, wall: (n * 1000) / ms };
-}
-
 async function main(): Promise<void> {
   if (!BASE) throw new Error('--baseline DIR: another procflow checkout with dist/ built (see the header of bench/chain-ab.ts)');
   const base = resolve(BASE);
@@ -76,13 +62,13 @@ async function main(): Promise<void> {
   const items = async (c: Chain) => (await Promise.all(batches.slice(0, 3).map((b) => c.process(b)))).flatMap((r) => r.items.map((x) => Buffer.from(x).toString('latin1')));
   const [a, b] = [await items(chains.base), await items(chains.this)];
   console.log(`items byte-identical: ${a.length === b.length && a.every((x, i) => x === b[i])}`);
-  const runs: Record<'base' | 'this', Round[]> = { base: [], this: [] };
-  for (let r = 0; r < ROUNDS; r++) for (const k of r % 2 ? (['base', 'this'] as const) : (['this', 'base'] as const)) runs[k].push(await measure(chains[k], batches));
-  const med = (k: 'base' | 'this', f: (x: Round) => number) => median(runs[k].map(f));
+  const runs: Record<'base' | 'this', Run[]> = { base: [], this: [] };
+  for (let r = 0; r < ROUNDS; r++) for (const k of r % 2 ? (['base', 'this'] as const) : (['this', 'base'] as const)) runs[k].push(await measureBatches((b) => chains[k].process(b), batches));
+  const med = (k: 'base' | 'this', f: (x: Run) => number) => median(runs[k].map(f));
   for (const k of ['base', 'this'] as const) {
-    console.log(`${k.padEnd(5)} ${med(k, (x) => x.cpu).toFixed(2)} CPU-µs/flow (${int(1e6 / med(k, (x) => x.cpu))} flows per CPU-second), host thread ${med(k, (x) => x.host).toFixed(2)}, plugin worker ${med(k, (x) => x.worker).toFixed(2)}; ${int(med(k, (x) => x.wall))} flows/s wall (medians of ${ROUNDS})`);
+    console.log(`${k.padEnd(5)} ${med(k, (x) => x.cpuUsPerFlow).toFixed(2)} CPU-µs/flow (${int(1e6 / med(k, (x) => x.cpuUsPerFlow))} flows per CPU-second), host thread ${med(k, (x) => x.mainUsPerFlow).toFixed(2)}, plugin worker ${med(k, (x) => x.workerUsPerFlow).toFixed(2)}; ${int(med(k, (x) => x.flowsPerSec))} flows/s wall (medians of ${ROUNDS})`);
   }
-  console.log(`this/base: ${(med('base', (x) => x.cpu) / med('this', (x) => x.cpu)).toFixed(2)}× flows per CPU-second, ${(med('this', (x) => x.wall) / med('base', (x) => x.wall)).toFixed(2)}× wall clock`);
+  console.log(`this/base: ${(med('base', (x) => x.cpuUsPerFlow) / med('this', (x) => x.cpuUsPerFlow)).toFixed(2)}× flows per CPU-second, ${(med('this', (x) => x.flowsPerSec) / med('base', (x) => x.flowsPerSec)).toFixed(2)}× wall clock`);
   await chains.base.close();
   await chains.this.close();
 }

@@ -34,7 +34,7 @@ import { createRedactor, redactFlows } from '../host/redact/redactor.js';
 import { benchBatches, corpusCommandLines, processCommandLines } from './lib/flows.js';
 import { coreInstances } from './lib/in-process.js';
 import { int, median, parseArgs } from './lib/stats.js';
-import { threadCpuNs, threadDelta } from './lib/threads.js';
+import { measureBatches, threadCpuNs, threadDelta, type Run } from './lib/threads.js';
 
 const opts = parseArgs(process.argv.slice(2));
 const BATCHES = Number(opts.get('batches') ?? 100);
@@ -80,26 +80,6 @@ function makeBatches(): FlowRecord[][] {
     : FLOWS === 'procs' ? processCommandLines(n, PROCS)
     : corpusCommandLines(n, REPEAT);
   return benchBatches(lines, BATCH);
-}
-
-interface Run {
-  flowsPerSec: number;
-  cpuUsPerFlow: number;
-  /** CPU µs per flow of this (the host's) thread, and of the busiest other thread (the plugin worker that ran). */
-  mainUsPerFlow: number;
-  workerUsPerFlow: number;
-}
-
-async function measure(run: (batch: FlowRecord[]) => Promise<unknown> | unknown, batches: FlowRecord[][]): Promise<Run> {
-  const th0 = threadCpuNs();
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  for (const b of batches) await run(b);
-  const ms = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  const th = threadDelta(th0, threadCpuNs());
-  const n = batches.length * BATCH;
-  return { flowsPerSec: (n * 1000) / ms, cpuUsPerFlow: (cpu.user + cpu.system) / n, mainUsPerFlow: th.main / 1000 / n, workerUsPerFlow: (th.others[0] ?? 0) / 1000 / n };
 }
 
 function summary(name: string, runs: Run[]): Run {
@@ -152,11 +132,11 @@ async function main(): Promise<void> {
   const B: Run[] = [];
   const B1: Run[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    A.push(await measure((x) => asChain.process(x), batches));
-    A0.push(await measure((x) => everyFlow.process(x), batches));
-    A1.push(await measure((x) => perStage.process(x), batches));
-    B.push(await measure((x) => plainChain(x), batches));
-    B1.push(await measure((x) => plainChainPerProcess(x), batches));
+    A.push(await measureBatches((x) => asChain.process(x), batches));
+    A0.push(await measureBatches((x) => everyFlow.process(x), batches));
+    A1.push(await measureBatches((x) => perStage.process(x), batches));
+    B.push(await measureBatches((x) => plainChain(x), batches));
+    B1.push(await measureBatches((x) => plainChainPerProcess(x), batches));
   }
   const ra = summary('A  AssemblyScript redactor+formatter (worker pool)', A);
   console.log(threadLine(ra));
@@ -193,7 +173,7 @@ async function tsSections(red: Built, tsRed: Built, batches: FlowRecord[][]): Pr
     await tsChain.process(few[0]);
     const C: Run[] = [];
     const t0 = threadCpuNs();
-    for (let r = 0; r < ROUNDS; r++) C.push(await measure((x) => tsChain.process(x), few));
+    for (let r = 0; r < ROUNDS; r++) C.push(await measureBatches((x) => tsChain.process(x), few));
     const used = threadDelta(t0, threadCpuNs());
     summary(`C  TypeScript redactor (componentize-js, ${Math.round(statSync(tsRed.wasm).size / 1e6)} MB)`, C);
     const perFlow = (ns: number) => (ns / 1000 / (ROUNDS * few.length * BATCH)).toFixed(1);

@@ -1,4 +1,4 @@
-/** CPU time per thread of this process, from /proc (Linux). */
+/** CPU time per thread of this process, from /proc (Linux), and a timed pass over batches. */
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** CPU ns used so far by each thread of this process (/proc schedstat). */
@@ -19,4 +19,27 @@ export function threadDelta(before: Map<string, number>, after: Map<string, numb
     main: used.find(([t]) => t === String(process.pid))?.[1] ?? 0,
     others: used.filter(([t]) => t !== String(process.pid)).map(([, ns]) => ns).sort((a, b) => b - a),
   };
+}
+
+/** One timed pass over batches: wall-clock throughput and CPU per flow. */
+export interface Run {
+  flowsPerSec: number;
+  /** CPU µs per flow over all threads of the process. */
+  cpuUsPerFlow: number;
+  /** CPU µs per flow of this (the host's) thread, and of the busiest other thread (the plugin worker that ran). */
+  mainUsPerFlow: number;
+  workerUsPerFlow: number;
+}
+
+/** Runs `run` on each batch in turn (awaited) and measures the pass. */
+export async function measureBatches<T>(run: (batch: T[]) => Promise<unknown> | unknown, batches: T[][]): Promise<Run> {
+  const th0 = threadCpuNs();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (const b of batches) await run(b);
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const th = threadDelta(th0, threadCpuNs());
+  const n = batches.reduce((x, b) => x + b.length, 0);
+  return { flowsPerSec: (n * 1000) / ms, cpuUsPerFlow: (cpu.user + cpu.system) / n, mainUsPerFlow: th.main / 1000 / n, workerUsPerFlow: (th.others[0] ?? 0) / 1000 / n };
 }

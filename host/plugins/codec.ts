@@ -44,7 +44,6 @@ export class BatchEncoder {
       starts[i] = w.pos;
       const f = flows[i];
       if (prev !== undefined && prev.flows[i] === f) w.raw(prev.buf, prev.starts[i], prev.starts[i + 1]);
-      else if (typeof f === 'object' && f !== null && !Array.isArray(f)) w.map(f as Record<string, unknown>);
       else w.value(f);
     }
     starts[n] = w.pos;

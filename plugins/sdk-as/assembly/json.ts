@@ -434,6 +434,13 @@ function fieldTo(d: usize, flow: Flow, j: i32, kp: usize, klen: usize, ex: Extra
   return transcodeTo(d);
 }
 
+/** True when field `j`'s JSON is a function of its input bytes alone: not replaced, not a process field the plugin read or set. */
+@inline function untouched(flow: Flow, j: i32, ex: Extra[] | null, name: string | null, pid: string | null): bool {
+  // (null tests on the pointer, not `!== null`: that calls String.__eq)
+  return (ex === null || flow.replacement(j) === null) &&
+    !(j == flow.iName && changetype<usize>(name) != 0) && !(j == flow.iPid && changetype<usize>(pid) != 0);
+}
+
 /**
  * Writes the flows.log JSON line of a flow (without newline): every field in
  * batch order except `id`, then `process_args` with each list joined by spaces.
@@ -475,8 +482,7 @@ export function writeFlowLogJson(flow: Flow, w: Writer): void {
     first = false;
     const c = FIELD_CACHE + (<usize>j << 4);
     // A replaced or touched value's JSON is not a function of the input bytes: not cached.
-    const plain = (ex === null || flow.replacement(j) === null) &&
-      !(j == iName && changetype<usize>(name) != 0) && !(j == iPid && changetype<usize>(pid) != 0);
+    const plain = untouched(flow, j, ex, name, pid);
     const cached = useCache && j < FIELD_CACHE_SIZE;
     // The same key and value bytes as the previous flow's field j: the same JSON, copied from its item;
     // with the fields after it that are the same too and whose JSON follows on there (a comma between),
@@ -488,8 +494,7 @@ export function writeFlowLogJson(flow: Flow, w: Writer): void {
       let to = from + <usize>load<u32>(c, 12);
       let k = j + 1;
       for (; k < n && k < FIELD_CACHE_SIZE; k++) {
-        if (k == iId || k == iArgs || (k == iName && changetype<usize>(name) != 0) || (k == iPid && changetype<usize>(pid) != 0)) break;
-        if (ex !== null && flow.replacement(k) !== null) break;
+        if (k == iId || k == iArgs || !untouched(flow, k, ex, name, pid)) break;
         const ck = FIELD_CACHE + (<usize>k << 4);
         const at = <usize>load<u32>(ck, 8);
         if (at != to + 1) break;
