@@ -7,12 +7,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/flow-records.js';
+import { stablePort } from '../helpers/ports.js';
 import { startEsServer, type EsTestServer } from '../servers/elasticsearch.js';
 
 const AGENT = new URL('../fixtures/spool-agent.mjs', import.meta.url).pathname;
@@ -20,15 +20,6 @@ const children: ChildProcess[] = [];
 afterAll(() => {
   for (const c of children) c.kill('SIGKILL');
 });
-
-/** A free loopback port with nothing listening on it (the outage). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Starts the sink process; `lines` collects what it prints. */
 function startAgent(dataDir: string, sink: object, prefix: string, count: number) {
@@ -48,7 +39,7 @@ describe('outage and restart (kill -9)', () => {
 
   it('delivers every record sent, across two kill -9 and an outage, comparing id sets', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'procflow-outage-'));
-    const port = await freePort();
+    const port = await stablePort(); // nothing listens there during the outage; outside the ephemeral range, nothing else takes it
     const sink = { type: 'elasticsearch', url: `http://127.0.0.1:${port}`, name: 'es', batchMaxRecords: 500, retryInitial: '20ms', retryMax: '200ms', timeout: '2s' };
 
     // 1. Outage: the destination is down; records are accepted into the spool; kill -9.
