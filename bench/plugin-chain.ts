@@ -34,6 +34,7 @@ import { createRedactor, redactFlows } from '../host/redact/redactor.js';
 import { benchBatches, corpusCommandLines, processCommandLines } from './lib/flows.js';
 import { coreInstances } from './lib/in-process.js';
 import { int, median, parseArgs } from './lib/stats.js';
+import { coresAvailable, fullSpeedRounds, referenceMs, type PhasedRound } from './lib/machine.js';
 import { measureBatches, threadCpuNs, threadDelta, type Run } from './lib/threads.js';
 
 const opts = parseArgs(process.argv.slice(2));
@@ -94,6 +95,22 @@ function stepLine(label: string, us: number, after = ''): void {
   console.log(`   ${label.padEnd(58)} ${us.toFixed(2).padStart(6)}${after}`);
 }
 
+/**
+ * A's rounds split by the machine's phase: the reference loop measured right
+ * before and after each round tells the rounds run at the machine's full speed
+ * from those slowed down by it (this VM's own speed moves up to 2×).
+ */
+function fullSpeedLine(rounds: PhasedRound<Run>[]): string {
+  const fast = fullSpeedRounds(rounds);
+  const cores = coresAvailable();
+  const where = `${cores} core${cores === 1 ? '' : 's'} available to this process${cores === 1 ? ' (taskset)' : ''}`;
+  const head = `   machine phase (${where}): reference loop ${fast.fastestRef.toFixed(1)}–${fast.slowestRef.toFixed(1)} ms over the run (${(fast.slowestRef / fast.fastestRef).toFixed(2)}× apart)`;
+  if (!fast.rounds.length) return `${head}; no round had the reference within 15% of its fastest on both sides`;
+  const us = median(fast.rounds.map((r) => r.cpuUsPerFlow));
+  const all = rounds.map((r) => r.round.cpuUsPerFlow);
+  return `${head}\n   A at full machine speed (${fast.rounds.length} of ${rounds.length} rounds with the reference within 15% of its fastest before and after): ${us.toFixed(2)} CPU-µs/flow = ${int(1e6 / us)} flows per CPU-second, wall ${int(median(fast.rounds.map((r) => r.flowsPerSec)))} flows/s (median); all rounds ${Math.min(...all).toFixed(2)}–${Math.max(...all).toFixed(2)} CPU-µs/flow`;
+}
+
 /** The per-thread line under a summary: the host thread's and the plugin worker's CPU per flow. */
 function threadLine(r: Run): string {
   return `   by thread, CPU µs/flow: host thread ${r.mainUsPerFlow.toFixed(2)}, plugin worker ${r.workerUsPerFlow.toFixed(2)} (${int(1e6 / r.workerUsPerFlow)} flows per CPU-second of the worker's core); the rest is V8's GC and compiler threads`;
@@ -131,8 +148,11 @@ async function main(): Promise<void> {
   const A1: Run[] = [];
   const B: Run[] = [];
   const B1: Run[] = [];
+  const phasedA: PhasedRound<Run>[] = [];
   for (let r = 0; r < ROUNDS; r++) {
+    const refBefore = referenceMs();
     A.push(await measureBatches((x) => asChain.process(x), batches));
+    phasedA.push({ round: A[A.length - 1], refBefore, refAfter: referenceMs() });
     A0.push(await measureBatches((x) => everyFlow.process(x), batches));
     A1.push(await measureBatches((x) => perStage.process(x), batches));
     B.push(await measureBatches((x) => plainChain(x), batches));
@@ -140,6 +160,7 @@ async function main(): Promise<void> {
   }
   const ra = summary('A  AssemblyScript redactor+formatter (worker pool)', A);
   console.log(threadLine(ra));
+  console.log(fullSpeedLine(phasedA));
   const ra0 = summary('A0 same, every flow to the redactor (perProcess off)', A0);
   console.log(threadLine(ra0));
   const ra1 = summary('A1 A0 with one worker call per stage (fuse: false)', A1);
