@@ -9,7 +9,8 @@
  * A0 is A with every flow sent to the redactor; A1 is A0 with one worker call
  * per stage (no splicing in the worker), for comparison.
  * Prints flows/s (wall clock) and CPU µs per flow (all threads of the process);
- * "flows per CPU-second" is the one-core figure. Nothing here asserts.
+ * "flows per CPU-second" is the one-core figure; for A also the figure over
+ * the rounds run at the machine's full speed (lib/machine.ts). Nothing here asserts.
  *
  *   npm run build && npm run bench:plugins -- [--batches 100] [--batch 1000] [--rounds 3] [--flows corpus|fixed|procs] [--repeat 1] [--procs 200] [--only a,b,c,d,e]
  */
@@ -98,7 +99,7 @@ function stepLine(label: string, us: number, after = ''): void {
 /**
  * A's rounds split by the machine's phase: the reference loop measured right
  * before and after each round tells the rounds run at the machine's full speed
- * from those slowed down by it (this VM's own speed moves up to 2×).
+ * from those slowed down by it (this VM's own speed moves 2–3× within a run).
  */
 function fullSpeedLine(rounds: PhasedRound<Run>[]): string {
   const fast = fullSpeedRounds(rounds);
