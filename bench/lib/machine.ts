@@ -1,8 +1,8 @@
 /**
  * How fast this machine's core is right now. On a shared VM the same code
  * runs at very different speeds minutes or even a second apart (on the 2-vCPU
- * VM these figures come from, this loop took 28 ms in one round and 52 ms
- * in the next, with nothing else running): a benchmark that measures the
+ * VM these figures come from, this loop took from 23.4 to 80.7 ms within one
+ * benchmark run, with nothing else running): a benchmark that measures the
  * reference next to each of its rounds can tell a slow phase of the machine
  * from slow code.
  */
