@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 
 /** The lowest port of the kernel's ephemeral range (32768 when it cannot be read). */
-function ephemeralLow(): number {
+export function ephemeralLow(): number {
   try {
     const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
     return Number.isInteger(low) && low > 1024 ? low : 32768;

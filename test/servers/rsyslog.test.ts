@@ -6,14 +6,13 @@
  * while the other process swallows what the tests send (a CI run timed out
  * that way).
  */
-import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ephemeralLow } from '../helpers/ports.js';
 import { makePki } from '../helpers/tls.js';
 import { RSYSLOGD, startRsyslog, type Rsyslog } from './rsyslog.js';
 
 const required = process.env.PROCFLOW_REQUIRE_KERNEL === '1';
-const ephemeralLow = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
 
 describe.skipIf(!RSYSLOGD && !required)('rsyslogd harness (skipped: rsyslogd is not installed; apt-get install rsyslog rsyslog-openssl)', () => {
   const pki = makePki();
@@ -25,7 +24,7 @@ describe.skipIf(!RSYSLOGD && !required)('rsyslogd harness (skipped: rsyslogd is 
   it('picks ports below the ephemeral range and restarts on them', async () => {
     const rs = await startRsyslog(pki);
     running.push(rs);
-    for (const p of [rs.udpPort, rs.tcpPort, rs.tlsPort]) expect(p).toBeLessThan(ephemeralLow);
+    for (const p of [rs.udpPort, rs.tcpPort, rs.tlsPort]) expect(p).toBeLessThan(ephemeralLow());
     await rs.stop();
     const again = await startRsyslog(pki, { udpPort: rs.udpPort, tcpPort: rs.tcpPort, tlsPort: rs.tlsPort });
     running.push(again);
