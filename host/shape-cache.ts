@@ -18,12 +18,12 @@ export class ShapeCache<F> {
 
   /** The function of the last shape asked for, when `o` has that shape; else undefined. */
   ifLast(o: object): F | undefined {
-    return this.lastKeys !== undefined && this.sameShape(o, this.lastKeys) ? this.last : undefined;
+    return this.isLast(o) ? this.last : undefined;
   }
 
   /** The function of `o`'s shape. */
   for(o: object): F {
-    if (this.lastKeys !== undefined && this.sameShape(o, this.lastKeys)) return this.last;
+    if (this.isLast(o)) return this.last;
     const keys = Object.keys(o);
     const id = keys.join('\0');
     let fn: F;
@@ -36,6 +36,10 @@ export class ShapeCache<F> {
     this.lastKeys = keys;
     this.last = fn;
     return fn;
+  }
+
+  private isLast(o: object): boolean {
+    return this.lastKeys !== undefined && this.sameShape(o, this.lastKeys);
   }
 
   private sameShape(o: object, keys: string[]): boolean {

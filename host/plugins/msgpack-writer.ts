@@ -156,20 +156,14 @@ export class MsgpackWriter {
   processFields(f: { id: string; process_name: string; process_id: string; process_args: string[][] }): void {
     this.ensure(1);
     this.buf[this.pos++] = 0x84;
-    this.raw(KEY_ID, 0, KEY_ID.length);
+    this.bytes(KEY_ID);
     this.str(f.id);
-    this.raw(KEY_NAME, 0, KEY_NAME.length);
+    this.bytes(KEY_NAME);
     this.str(f.process_name);
-    this.raw(KEY_PID, 0, KEY_PID.length);
+    this.bytes(KEY_PID);
     this.str(f.process_id);
-    this.raw(KEY_ARGS, 0, KEY_ARGS.length);
-    const lists = f.process_args;
-    this.arrayHeader(lists.length);
-    for (let i = 0; i < lists.length; i++) {
-      const argv = lists[i];
-      this.arrayHeader(argv.length);
-      for (let j = 0; j < argv.length; j++) this.str(argv[j]);
-    }
+    this.bytes(KEY_ARGS);
+    this.list(f.process_args);
   }
 
   /** A number: the smallest integer form for integers in [-2^31, 2^32), else float64. */

@@ -78,6 +78,11 @@ interface Entry {
   next?: Entry;
 }
 
+/** Chars a remembered process holds: its own text and its result's. */
+function entryChars(name: string, args: readonly string[][], result: ProcessRedaction): number {
+  return textChars(name, args) + (result?.args ? textChars(result.name ?? '', result.args) : 0);
+}
+
 /** A batch split by what is known: flow i's remembered result is `known[i]` when `repOf[i]` is -1, else its process is `reps[repOf[i]]`. */
 export interface MemoPlan {
   known: ProcessRedaction[];
@@ -152,12 +157,22 @@ export class ProcessMemo {
   /** Processes remembered now (at most maxEntries). */
   get size(): number {
     let n = 0;
-    for (const m of [this.young, this.old]) for (const e of m.values()) for (let x: Entry | undefined = e; x; x = x.next) n++;
+    for (const _ of this.entries()) n++;
     return n;
   }
 
+  /** Every remembered entry, both generations, chains included. */
+  private *entries(): Generator<Entry> {
+    for (const m of [this.young, this.old]) for (const e of m.values()) for (let x: Entry | undefined = e; x; x = x.next) yield x;
+  }
+
+  /** Whether `f` runs the process of name, pid and args (the pid counts only `withPid`). */
+  private sameProcess(name: string, pid: string, args: readonly string[][], f: FlowRecord): boolean {
+    return name === f.process_name && (!this.withPid || pid === f.process_id) && sameArgs(args, f.process_args);
+  }
+
   private find(m: Map<number, Entry>, h: number, f: FlowRecord): Entry | undefined {
-    for (let e = m.get(h); e; e = e.next) if (e.name === f.process_name && (!this.withPid || e.pid === f.process_id) && sameArgs(e.args, f.process_args)) return e;
+    for (let e = m.get(h); e; e = e.next) if (this.sameProcess(e.name, e.pid, e.args, f)) return e;
     return undefined;
   }
 
@@ -172,11 +187,11 @@ export class ProcessMemo {
   /** The entry last used for the flow's pid, when it is this flow's process: no hash to compute (flows of one pid repeat). */
   private byPid(f: FlowRecord): Entry | undefined {
     const e = this.pidLast.get(f.process_id);
-    return e !== undefined && e.name === f.process_name && (!this.withPid || e.pid === f.process_id) && sameArgs(e.args, f.process_args) ? e : undefined;
+    return e !== undefined && this.sameProcess(e.name, e.pid, e.args, f) ? e : undefined;
   }
 
   private put(h: number, f: FlowRecord, result: ProcessRedaction): Entry | undefined {
-    const chars = textChars(f.process_name, f.process_args) + (result?.args ? textChars(result.name ?? '', result.args) : 0);
+    const chars = entryChars(f.process_name, f.process_args, result);
     if (this.youngSize >= Math.max(1, this.maxEntries >> 1) || this.youngChars + chars > this.maxChars >> 1) {
       this.old = this.young;
       this.young = new Map();
@@ -204,7 +219,7 @@ export class ProcessMemo {
   /** Chars of text held now (at most maxChars). */
   get chars(): number {
     let n = 0;
-    for (const m of [this.young, this.old]) for (const e of m.values()) for (let x: Entry | undefined = e; x; x = x.next) n += textChars(x.name, x.args) + (x.result?.args ? textChars(x.result.name ?? '', x.result.args) : 0);
+    for (const x of this.entries()) n += entryChars(x.name, x.args, x.result);
     return n;
   }
 
@@ -248,7 +263,7 @@ export class ProcessMemo {
         let j = first;
         for (;;) {
           const r = reps[j];
-          if (r.process_name === f.process_name && (!this.withPid || r.process_id === f.process_id) && sameArgs(r.process_args, f.process_args)) {
+          if (this.sameProcess(r.process_name, r.process_id, r.process_args, f)) {
             repOf[i] = j;
             repeated[j] = true;
             fromCache++;

@@ -331,10 +331,7 @@ async function onMessage(msg: ToWorker): Promise<void> {
         sendResult({ type: 'result', id: msg.id, ok: false, kind: 'error', message: 'instance not ready' }, [], msg.input);
         return;
       }
-      const r = invoke(h, msg.fn, msg.input, msg.ctx);
-      if (!r.ok) sendResult({ type: 'result', id: msg.id, ok: false, kind: r.kind, message: r.message }, [], msg.input);
-      else if (r.items) sendResult({ type: 'result', id: msg.id, ok: true, items: r.items }, [r.items.buf.buffer as ArrayBuffer, r.items.offsets.buffer as ArrayBuffer], msg.input);
-      else sendResult({ type: 'result', id: msg.id, ok: true, output: r.output }, [r.output!.buffer as ArrayBuffer], msg.input);
+      sendInvoked(msg.id, invoke(h, msg.fn, msg.input, msg.ctx), msg.input);
       return;
     }
     case 'run':
@@ -346,6 +343,14 @@ async function onMessage(msg: ToWorker): Promise<void> {
 type Invoked =
   | { ok: true; output?: Uint8Array; items?: { buf: Uint8Array; offsets: Uint32Array } }
   | { ok: false; kind: FailureKind; message: string };
+
+/** Sends an invoked stage's outcome as the result of call or run `id` (`index`: the run's step), its outputs transferred and `input`'s buffer given back. */
+function sendInvoked(id: number, r: Invoked, input: Uint8Array, index?: number): void {
+  const at = index === undefined ? {} : { index };
+  if (!r.ok) sendResult({ type: 'result', id, ok: false, kind: r.kind, message: r.message, ...at }, [], input);
+  else if (r.items) sendResult({ type: 'result', id, ok: true, items: r.items, ...at }, [r.items.buf.buffer as ArrayBuffer, r.items.offsets.buffer as ArrayBuffer], input);
+  else sendResult({ type: 'result', id, ok: true, output: r.output, ...at }, [r.output!.buffer as ArrayBuffer], input);
+}
 
 /** Calls one stage function of an instance; a trap poisons it. Outputs are buffers of their own (transferable). */
 function invoke(h: Held, fnName: StageFn, input: Uint8Array, ctx: LookupContext | undefined): Invoked {
@@ -408,13 +413,8 @@ function run(msg: RunMsg): void {
       return;
     }
     const r = invoke(h, step.fn, input, i === 0 ? msg.ctx : undefined);
-    if (!r.ok) {
-      sendResult({ type: 'result', id: msg.id, ok: false, kind: r.kind, message: r.message, index: i }, [], msg.input);
-      return;
-    }
-    if (i === msg.steps.length - 1) {
-      if (r.items) sendResult({ type: 'result', id: msg.id, ok: true, items: r.items, index: i }, [r.items.buf.buffer as ArrayBuffer, r.items.offsets.buffer as ArrayBuffer], msg.input);
-      else sendResult({ type: 'result', id: msg.id, ok: true, output: r.output, index: i }, [r.output!.buffer as ArrayBuffer], msg.input);
+    if (!r.ok || i === msg.steps.length - 1) {
+      sendInvoked(msg.id, r, msg.input, i);
       return;
     }
     const output = r.output;
